@@ -1,0 +1,2 @@
+//! prodsim: explore, train and evaluate product-similarity models.
+pub mod synth;

@@ -1,0 +1,1 @@
+//! Seeded generator of large synthetic product catalogues (owned by the generator work).
