@@ -1,0 +1,347 @@
+//! The model file: a documented little-endian layout of aligned sections
+//! that can be read with plain copies now and memory-mapped later.
+//!
+//! ```text
+//! offset 0   magic      8 bytes  "PRODSIM\0"
+//!        8   version    u32      FORMAT_VERSION
+//!       12   count      u32      number of sections (<= 64)
+//!       16   table_crc  u32      CRC-32 of the section table
+//!       20   reserved   u32      0
+//!       24   table      count x 32 bytes:
+//!                       tag [u8; 8] (ASCII, zero padded), offset u64,
+//!                       length u64, crc32 u32, reserved u32
+//!            sections   each at an 8-byte aligned offset, zero padding
+//! ```
+//! Sections: `config` and `meta` (JSON); `vocab.o`/`vocab.s`, `ids.o`/
+//! `ids.s`, `title.o`/`title.s` (u64 offsets + UTF-8 bytes); `idf`,
+//! `termmax` (f32 per term); `idorder` (u32 per item); `fwd.o` (u64 per
+//! item + 1), `fwd.t` (u32), `fwd.w` (f32), `fwd.f` (u16); `inv.o` (u64 per
+//! term + 1), `inv.i` (u32), `inv.w` (f32). Every length and index is
+//! checked against the file before use, so a damaged file is an error,
+//! never a panic or a huge allocation.
+
+use super::{FORMAT_VERSION, Model, ModelConfig, ModelMeta, StrTable};
+use crate::error::{Error, Result};
+use crate::text::Analyzer;
+use std::io::Write;
+use std::path::Path;
+
+const MAGIC: &[u8; 8] = b"PRODSIM\0";
+const HEADER: usize = 24;
+const ENTRY: usize = 32;
+const MAX_SECTIONS: usize = 64;
+
+fn tag(name: &str) -> [u8; 8] {
+    let mut t = [0u8; 8];
+    t[..name.len()].copy_from_slice(name.as_bytes());
+    t
+}
+
+fn le_bytes<T: Copy, const N: usize>(v: &[T], f: fn(T) -> [u8; N]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(v.len() * N);
+    for &x in v {
+        out.extend_from_slice(&f(x));
+    }
+    out
+}
+
+/// Serialises a model to bytes. Deterministic: the same model gives the
+/// same bytes.
+pub fn to_bytes(model: &Model) -> Result<Vec<u8>> {
+    let sections: Vec<(&str, Vec<u8>)> = vec![
+        ("config", json(&model.config)?),
+        ("meta", json(&model.meta)?),
+        ("vocab.o", le_bytes(&model.vocab.offsets, u64::to_le_bytes)),
+        ("vocab.s", model.vocab.bytes.clone()),
+        ("idf", le_bytes(&model.idf, f32::to_le_bytes)),
+        ("termmax", le_bytes(&model.term_max, f32::to_le_bytes)),
+        ("ids.o", le_bytes(&model.ids.offsets, u64::to_le_bytes)),
+        ("ids.s", model.ids.bytes.clone()),
+        ("title.o", le_bytes(&model.titles.offsets, u64::to_le_bytes)),
+        ("title.s", model.titles.bytes.clone()),
+        ("idorder", le_bytes(&model.id_order, u32::to_le_bytes)),
+        ("fwd.o", le_bytes(&model.fwd_offsets, u64::to_le_bytes)),
+        ("fwd.t", le_bytes(&model.fwd_terms, u32::to_le_bytes)),
+        ("fwd.w", le_bytes(&model.fwd_weights, f32::to_le_bytes)),
+        ("fwd.f", le_bytes(&model.fwd_fields, u16::to_le_bytes)),
+        ("inv.o", le_bytes(&model.inv_offsets, u64::to_le_bytes)),
+        ("inv.i", le_bytes(&model.inv_items, u32::to_le_bytes)),
+        ("inv.w", le_bytes(&model.inv_weights, f32::to_le_bytes)),
+    ];
+    let mut table = Vec::with_capacity(sections.len() * ENTRY);
+    let mut offset = (HEADER + sections.len() * ENTRY) as u64;
+    let mut placed = Vec::with_capacity(sections.len());
+    for (name, data) in &sections {
+        offset = offset.div_ceil(8) * 8;
+        table.extend_from_slice(&tag(name));
+        table.extend_from_slice(&offset.to_le_bytes());
+        table.extend_from_slice(&(data.len() as u64).to_le_bytes());
+        table.extend_from_slice(&crc32fast::hash(data).to_le_bytes());
+        table.extend_from_slice(&0u32.to_le_bytes());
+        placed.push(offset);
+        offset += data.len() as u64;
+    }
+    let mut out = Vec::with_capacity(offset as usize);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(sections.len() as u32).to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(&table).to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&table);
+    for ((_, data), at) in sections.iter().zip(placed) {
+        out.resize(at as usize, 0);
+        out.extend_from_slice(data);
+    }
+    Ok(out)
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec(value).map_err(|e| Error::input(format!("cannot encode the model: {e}")))
+}
+
+/// Writes a model atomically: a temporary file in the same directory,
+/// fsync, then rename, so a crash never leaves a half-written model.
+pub fn save(model: &Model, path: &Path) -> Result<u64> {
+    let bytes = to_bytes(model)?;
+    write_atomic(path, &bytes)?;
+    Ok(bytes.len() as u64)
+}
+
+/// Atomic file write (temp + fsync + rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        if let Ok(d) = std::fs::File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(path, "write the file", e)
+    })
+}
+
+/// Reads a model file.
+pub fn load(path: &Path) -> Result<Model> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read the model", e))?;
+    from_bytes(path, &bytes)
+}
+
+struct Reader<'a> {
+    path: &'a Path,
+    bytes: &'a [u8],
+    table: Vec<([u8; 8], usize, usize, u32)>,
+}
+
+impl<'a> Reader<'a> {
+    fn err(&self, msg: impl Into<String>) -> Error {
+        Error::model(self.path, msg)
+    }
+
+    fn section(&self, name: &str) -> Result<&'a [u8]> {
+        let t = tag(name);
+        let &(_, off, len, crc) = self
+            .table
+            .iter()
+            .find(|e| e.0 == t)
+            .ok_or_else(|| self.err(format!("corrupt model file: section {name:?} is missing")))?;
+        let data = &self.bytes[off..off + len];
+        if crc32fast::hash(data) != crc {
+            return Err(self.err(format!(
+                "corrupt model file: section {name:?} fails its checksum; retrain or restore the file"
+            )));
+        }
+        Ok(data)
+    }
+
+    fn array<T, const N: usize>(&self, name: &str, f: fn([u8; N]) -> T) -> Result<Vec<T>> {
+        let data = self.section(name)?;
+        if data.len() % N != 0 {
+            return Err(self.err(format!(
+                "corrupt model file: section {name:?} has {} bytes, not a multiple of {N}",
+                data.len()
+            )));
+        }
+        Ok(data
+            .chunks_exact(N)
+            .map(|c| {
+                let mut a = [0u8; N];
+                a.copy_from_slice(c);
+                f(a)
+            })
+            .collect())
+    }
+
+    fn strings(&self, name: &str, expect: usize) -> Result<StrTable> {
+        let offsets = self.array(&format!("{name}.o"), u64::from_le_bytes)?;
+        let bytes = self.section(&format!("{name}.s"))?.to_vec();
+        if offsets.len() != expect + 1 {
+            return Err(self.err(format!(
+                "corrupt model file: {name} table has {} entries, expected {expect}",
+                offsets.len().saturating_sub(1)
+            )));
+        }
+        check_offsets(self, name, &offsets, bytes.len())?;
+        for w in offsets.windows(2) {
+            if std::str::from_utf8(&bytes[w[0] as usize..w[1] as usize]).is_err() {
+                return Err(self.err(format!(
+                    "corrupt model file: {name} table holds invalid UTF-8"
+                )));
+            }
+        }
+        Ok(StrTable { offsets, bytes })
+    }
+
+    fn json<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<T> {
+        serde_json::from_slice(self.section(name)?)
+            .map_err(|e| self.err(format!("corrupt model file: section {name:?}: {e}")))
+    }
+}
+
+fn check_offsets(r: &Reader<'_>, name: &str, offsets: &[u64], total: usize) -> Result<()> {
+    if offsets.first() != Some(&0)
+        || offsets.last().map(|&l| l as usize) != Some(total)
+        || offsets.windows(2).any(|w| w[0] > w[1])
+    {
+        return Err(r.err(format!(
+            "corrupt model file: offsets of {name} are not increasing from 0 to {total}"
+        )));
+    }
+    Ok(())
+}
+
+/// Parses and validates model bytes; `path` is for messages.
+pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Model> {
+    let bad = |m: String| Error::model(path, m);
+    if bytes.len() < HEADER || &bytes[..8] != MAGIC {
+        return Err(bad(
+            "not a prodsim model file (wrong magic bytes); train one with `prodsim train`".into(),
+        ));
+    }
+    let u32_at = |o: usize| u32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
+    let u64_at = |o: usize| {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&bytes[o..o + 8]);
+        u64::from_le_bytes(a)
+    };
+    let version = u32_at(8);
+    if version != FORMAT_VERSION {
+        return Err(bad(format!(
+            "model file format version {version}, but this prodsim reads version {FORMAT_VERSION}; \
+             retrain the model with this prodsim (`prodsim train`)"
+        )));
+    }
+    let count = u32_at(12) as usize;
+    if count > MAX_SECTIONS || HEADER + count * ENTRY > bytes.len() {
+        return Err(bad(format!(
+            "truncated or corrupt model file: section table ({count} sections) does not fit in {} bytes",
+            bytes.len()
+        )));
+    }
+    let table_bytes = &bytes[HEADER..HEADER + count * ENTRY];
+    if crc32fast::hash(table_bytes) != u32_at(16) {
+        return Err(bad("corrupt model file: the section table fails its checksum".into()));
+    }
+    let mut table = Vec::with_capacity(count);
+    for i in 0..count {
+        let o = HEADER + i * ENTRY;
+        let mut t = [0u8; 8];
+        t.copy_from_slice(&bytes[o..o + 8]);
+        let off = u64_at(o + 8);
+        let len = u64_at(o + 16);
+        let end = off.checked_add(len);
+        if end.is_none_or(|e| e > bytes.len() as u64) {
+            return Err(bad(format!(
+                "truncated model file: a section ends at byte {}, the file has {} bytes; retrain or copy it again",
+                end.unwrap_or(u64::MAX),
+                bytes.len()
+            )));
+        }
+        table.push((t, off as usize, len as usize, u32_at(o + 24)));
+    }
+    let r = Reader { path, bytes, table };
+    let config: ModelConfig = r.json("config")?;
+    let meta: ModelMeta = r.json("meta")?;
+    let n = meta.items as usize;
+    let nterms = meta.terms as usize;
+    let nnz = meta.nonzeros as usize;
+    let vocab = r.strings("vocab", nterms)?;
+    let ids = r.strings("ids", n)?;
+    let titles = r.strings("title", n)?;
+    let idf = r.array("idf", f32::from_le_bytes)?;
+    let term_max = r.array("termmax", f32::from_le_bytes)?;
+    let id_order = r.array("idorder", u32::from_le_bytes)?;
+    let fwd_offsets = r.array("fwd.o", u64::from_le_bytes)?;
+    let fwd_terms = r.array("fwd.t", u32::from_le_bytes)?;
+    let fwd_weights = r.array("fwd.w", f32::from_le_bytes)?;
+    let fwd_fields = r.array("fwd.f", u16::from_le_bytes)?;
+    let inv_offsets = r.array("inv.o", u64::from_le_bytes)?;
+    let inv_items = r.array("inv.i", u32::from_le_bytes)?;
+    let inv_weights = r.array("inv.w", f32::from_le_bytes)?;
+    let sizes_ok = idf.len() == nterms
+        && term_max.len() == nterms
+        && id_order.len() == n
+        && fwd_offsets.len() == n + 1
+        && fwd_terms.len() == nnz
+        && fwd_weights.len() == nnz
+        && fwd_fields.len() == nnz
+        && inv_offsets.len() == nterms + 1
+        && inv_items.len() == nnz
+        && inv_weights.len() == nnz;
+    if !sizes_ok {
+        return Err(bad(
+            "corrupt model file: section sizes disagree with the item, term and non-zero counts".into(),
+        ));
+    }
+    check_offsets(&r, "fwd", &fwd_offsets, nnz)?;
+    check_offsets(&r, "inv", &inv_offsets, nnz)?;
+    if fwd_terms.iter().any(|&t| t as usize >= nterms)
+        || inv_items.iter().any(|&i| i as usize >= n)
+        || id_order.iter().any(|&i| i as usize >= n)
+    {
+        return Err(bad("corrupt model file: an index points past the end of its table".into()));
+    }
+    for i in 1..vocab.len() {
+        if vocab.get(i - 1) >= vocab.get(i) {
+            return Err(bad("corrupt model file: vocabulary is not sorted".into()));
+        }
+    }
+    for w in id_order.windows(2) {
+        if ids.get(w[0] as usize) >= ids.get(w[1] as usize) {
+            return Err(bad("corrupt model file: id order is not sorted".into()));
+        }
+    }
+    let analyzer = Analyzer::new(&config.preprocess)
+        .map_err(|e| bad(format!("model holds an invalid preprocessing config: {e}")))?;
+    Ok(Model {
+        config,
+        meta,
+        analyzer,
+        vocab,
+        idf,
+        term_max,
+        ids,
+        titles,
+        id_order,
+        fwd_offsets,
+        fwd_terms,
+        fwd_weights,
+        fwd_fields,
+        inv_offsets,
+        inv_items,
+        inv_weights,
+    })
+}

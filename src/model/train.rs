@@ -1,0 +1,438 @@
+//! Training: catalogue + config -> model, in parallel chunks, with memory
+//! proportional to the non-zeros and no step quadratic in the items.
+
+use super::{FORMAT_VERSION, Model, ModelConfig, ModelMeta, Scheme, StrTable};
+use crate::catalog::{Catalog, sha256_hex};
+use crate::error::{Error, Result};
+use crate::jobs::Progress;
+use crate::text::{Analyzer, TokenKind};
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use std::time::Instant;
+
+/// Items per parallel work unit: big enough to amortise the chunk's
+/// vocabulary map, small enough to balance two cores.
+const CHUNK: usize = 4096;
+
+/// What training did, for the command line's summary.
+#[derive(Debug, Clone)]
+pub struct TrainReport {
+    pub seconds: f64,
+    pub tokens_seen: u64,
+    pub terms_dropped: u64,
+}
+
+/// One item's token before weighting: chunk-local term, field bits, and the
+/// per-scheme term frequency already combined over fields.
+#[derive(Clone, Copy)]
+struct Entry {
+    term: u32,
+    fields: u16,
+    tf: f32,
+}
+
+struct ChunkOut {
+    keys: Vec<String>,
+    df: Vec<u32>,
+    /// End offset into `entries` of each item.
+    ends: Vec<usize>,
+    entries: Vec<Entry>,
+    /// Weighted length of each item (BM25's dl).
+    lens: Vec<f32>,
+    tokens: u64,
+}
+
+fn analyse_chunk(
+    catalog: &Catalog,
+    rows: std::ops::Range<usize>,
+    analyzer: &Analyzer,
+    config: &ModelConfig,
+) -> ChunkOut {
+    let sublinear = config.weighting.sublinear_tf && config.weighting.scheme == Scheme::Tfidf;
+    let mut map: FxHashMap<String, u32> = FxHashMap::default();
+    let mut out = ChunkOut {
+        keys: Vec::new(),
+        df: Vec::new(),
+        ends: Vec::with_capacity(rows.len()),
+        entries: Vec::new(),
+        lens: Vec::with_capacity(rows.len()),
+        tokens: 0,
+    };
+    // (term, field) per occurrence; sorted to count occurrences per field.
+    let mut occ: Vec<(u32, u8)> = Vec::new();
+    for row in rows {
+        occ.clear();
+        for (f, &(col, _)) in catalog.fields.iter().enumerate() {
+            let text = catalog.cell(row, col);
+            analyzer.analyze(text, &mut |key| {
+                let id = match map.get(key) {
+                    Some(&id) => id,
+                    None => {
+                        let id = out.keys.len() as u32;
+                        map.insert(key.to_string(), id);
+                        out.keys.push(key.to_string());
+                        out.df.push(0);
+                        id
+                    }
+                };
+                occ.push((id, f as u8));
+            });
+        }
+        out.tokens += occ.len() as u64;
+        occ.sort_unstable();
+        let mut len = 0f32;
+        let mut i = 0;
+        while i < occ.len() {
+            let term = occ[i].0;
+            let kind_w = analyzer.kind_weight(TokenKind::of_key(&out.keys[term as usize]));
+            let mut tf = 0f32;
+            let mut bits = 0u16;
+            while i < occ.len() && occ[i].0 == term {
+                let field = occ[i].1;
+                let mut count = 0u32;
+                while i < occ.len() && occ[i] == (term, field) {
+                    count += 1;
+                    i += 1;
+                }
+                let fw = catalog.fields[field as usize].1;
+                let c = count as f32;
+                tf += fw * if sublinear { 1.0 + c.ln() } else { c };
+                bits |= 1 << field;
+            }
+            tf *= kind_w;
+            len += tf;
+            out.df[term as usize] += 1;
+            out.entries.push(Entry {
+                term,
+                fields: bits,
+                tf,
+            });
+        }
+        out.lens.push(len);
+        out.ends.push(out.entries.len());
+    }
+    out
+}
+
+fn rfc3339(secs: i64) -> String {
+    // Civil-from-days (Howard Hinnant's algorithm), so no date crate is needed.
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// RFC 3339 UTC timestamp of now, or of SOURCE_DATE_EPOCH when it is set
+/// (the reproducible-builds convention), so a rebuild can be byte-identical.
+pub fn timestamp_now() -> String {
+    let secs = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64)
+        });
+    rfc3339(secs)
+}
+
+/// Trains a model on a loaded catalogue. `config.fields` and `id_column`
+/// are taken from the catalogue as loaded (it already applied them).
+pub fn train(
+    catalog: &Catalog,
+    config: &ModelConfig,
+    progress: &dyn Progress,
+) -> Result<(Model, TrainReport)> {
+    let start = Instant::now();
+    let mut config = config.clone();
+    config.check()?;
+    config.id_column = catalog.columns[catalog.id_column].clone();
+    config.fields = catalog
+        .field_specs()
+        .iter()
+        .map(|f| format!("{}:{}", f.name, f.weight))
+        .collect::<Vec<_>>()
+        .join(",");
+    let analyzer = Analyzer::new(&config.preprocess)?;
+    config.preprocess = analyzer.options().clone();
+
+    let n = catalog.len();
+    let ranges: Vec<std::ops::Range<usize>> = (0..n)
+        .step_by(CHUNK)
+        .map(|s| s..(s + CHUNK).min(n))
+        .collect();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    progress.update("analyse", 0, n as u64);
+    let chunks: Vec<ChunkOut> = ranges
+        .par_iter()
+        .map(|r| {
+            if progress.cancelled() {
+                return None;
+            }
+            let out = analyse_chunk(catalog, r.clone(), &analyzer, &config);
+            let d = done.fetch_add(r.len(), std::sync::atomic::Ordering::Relaxed) + r.len();
+            progress.update("analyse", d as u64, n as u64);
+            Some(out)
+        })
+        .collect::<Option<Vec<_>>>()
+        .ok_or(Error::Cancelled)?;
+
+    // Merge chunk vocabularies into global temporary ids with their df.
+    progress.update("vocabulary", 0, chunks.len() as u64);
+    let mut global: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut gkeys: Vec<&str> = Vec::new();
+    let mut gdf: Vec<u32> = Vec::new();
+    let mut local_to_tmp: Vec<Vec<u32>> = Vec::with_capacity(chunks.len());
+    for c in &chunks {
+        let mut map = Vec::with_capacity(c.keys.len());
+        for (k, &df) in c.keys.iter().zip(&c.df) {
+            let id = *global.entry(k.as_str()).or_insert_with(|| {
+                gkeys.push(k.as_str());
+                gdf.push(0);
+                (gkeys.len() - 1) as u32
+            });
+            gdf[id as usize] += df;
+            map.push(id);
+        }
+        local_to_tmp.push(map);
+    }
+    drop(global);
+
+    // Vocabulary filters: min_df, max_df, then max_features by df.
+    let v = &config.vocabulary;
+    let max_df = (v.max_df * n as f64).floor().max(1.0) as u32;
+    let mut kept: Vec<u32> = (0..gkeys.len() as u32)
+        .filter(|&t| {
+            let df = gdf[t as usize];
+            df >= v.min_df && (v.max_df >= 1.0 || df <= max_df)
+        })
+        .collect();
+    if v.max_features > 0 && kept.len() > v.max_features {
+        kept.sort_unstable_by(|&a, &b| {
+            gdf[b as usize]
+                .cmp(&gdf[a as usize])
+                .then_with(|| gkeys[a as usize].cmp(gkeys[b as usize]))
+        });
+        kept.truncate(v.max_features);
+    }
+    kept.par_sort_unstable_by(|&a, &b| gkeys[a as usize].cmp(gkeys[b as usize]));
+    let terms_dropped = (gkeys.len() - kept.len()) as u64;
+    let mut tmp_to_final = vec![u32::MAX; gkeys.len()];
+    for (f, &t) in kept.iter().enumerate() {
+        tmp_to_final[t as usize] = f as u32;
+    }
+    let nterms = kept.len();
+    if nterms == 0 {
+        return Err(Error::input(format!(
+            "{}: no token survives the vocabulary filters (min_df = {}, max_df = {}, max_features = {}); relax them",
+            catalog.path.display(),
+            v.min_df,
+            v.max_df,
+            v.max_features
+        )));
+    }
+    let vocab = StrTable::from_iter(kept.iter().map(|&t| gkeys[t as usize]));
+    let df_final: Vec<u32> = kept.iter().map(|&t| gdf[t as usize]).collect();
+    let nf = n as f64;
+    let idf: Vec<f32> = df_final
+        .iter()
+        .map(|&df| {
+            let df = df as f64;
+            (match config.weighting.scheme {
+                Scheme::Tfidf => ((1.0 + nf) / (1.0 + df)).ln() + 1.0,
+                Scheme::Bm25 => (1.0 + (nf - df + 0.5) / (df + 0.5)).ln(),
+            }) as f32
+        })
+        .collect();
+    let total_len: f64 = chunks
+        .iter()
+        .flat_map(|c| c.lens.iter())
+        .map(|&l| l as f64)
+        .sum();
+    let avgdl = if n > 0 { total_len / nf } else { 0.0 };
+
+    // Weight, normalise and sort each item's vector by final term id.
+    progress.update("weight", 0, n as u64);
+    let scheme = config.weighting.scheme;
+    let (k1, b) = (config.weighting.k1, config.weighting.b);
+    let pieces: Vec<(Vec<u32>, Vec<f32>, Vec<u16>, Vec<u64>)> = chunks
+        .par_iter()
+        .zip(local_to_tmp.par_iter())
+        .map(|(c, map)| {
+            let mut terms = Vec::with_capacity(c.entries.len());
+            let mut weights = Vec::with_capacity(c.entries.len());
+            let mut fields = Vec::with_capacity(c.entries.len());
+            let mut lens = Vec::with_capacity(c.ends.len());
+            let mut item: Vec<(u32, f32, u16)> = Vec::new();
+            let mut start = 0;
+            for (i, &end) in c.ends.iter().enumerate() {
+                item.clear();
+                for e in &c.entries[start..end] {
+                    let t = tmp_to_final[map[e.term as usize] as usize];
+                    if t == u32::MAX {
+                        continue;
+                    }
+                    let w = match scheme {
+                        Scheme::Tfidf => e.tf * idf[t as usize],
+                        Scheme::Bm25 => {
+                            let norm = k1 * (1.0 - b + b * (c.lens[i] / avgdl as f32));
+                            idf[t as usize] * e.tf * (k1 + 1.0) / (e.tf + norm)
+                        }
+                    };
+                    item.push((t, w, e.fields));
+                }
+                start = end;
+                item.sort_unstable_by_key(|x| x.0);
+                if scheme == Scheme::Tfidf {
+                    let norm = item.iter().map(|x| x.1 * x.1).sum::<f32>().sqrt();
+                    if norm > 0.0 {
+                        item.iter_mut().for_each(|x| x.1 /= norm);
+                    }
+                }
+                for &(t, w, f) in &item {
+                    terms.push(t);
+                    weights.push(w);
+                    fields.push(f);
+                }
+                lens.push(item.len() as u64);
+            }
+            (terms, weights, fields, lens)
+        })
+        .collect();
+    let tokens_seen = chunks.iter().map(|c| c.tokens).sum();
+    drop(chunks);
+    drop(local_to_tmp);
+
+    let nnz: usize = pieces.iter().map(|p| p.0.len()).sum();
+    let mut fwd_offsets = Vec::with_capacity(n + 1);
+    fwd_offsets.push(0u64);
+    let mut fwd_terms = Vec::with_capacity(nnz);
+    let mut fwd_weights = Vec::with_capacity(nnz);
+    let mut fwd_fields = Vec::with_capacity(nnz);
+    for (t, w, f, lens) in pieces {
+        for l in lens {
+            let last = *fwd_offsets.last().unwrap_or(&0);
+            fwd_offsets.push(last + l);
+        }
+        fwd_terms.extend_from_slice(&t);
+        fwd_weights.extend_from_slice(&w);
+        fwd_fields.extend_from_slice(&f);
+    }
+
+    // Inverted index by counting sort: items come out ascending per term.
+    progress.update("index", 0, nnz as u64);
+    let mut counts = vec![0u64; nterms + 1];
+    for &t in &fwd_terms {
+        counts[t as usize + 1] += 1;
+    }
+    for i in 1..counts.len() {
+        counts[i] += counts[i - 1];
+    }
+    let inv_offsets = counts.clone();
+    let mut cursor = counts;
+    let mut inv_items = vec![0u32; nnz];
+    let mut inv_weights = vec![0f32; nnz];
+    let mut term_max = vec![0f32; nterms];
+    for item in 0..n {
+        let (s, e) = (fwd_offsets[item] as usize, fwd_offsets[item + 1] as usize);
+        for j in s..e {
+            let t = fwd_terms[j] as usize;
+            let pos = cursor[t] as usize;
+            inv_items[pos] = item as u32;
+            inv_weights[pos] = fwd_weights[j];
+            cursor[t] += 1;
+            term_max[t] = term_max[t].max(fwd_weights[j]);
+        }
+    }
+
+    let ids = StrTable::from_iter((0..n).map(|i| catalog.id(i)));
+    let titles = StrTable::from_iter((0..n).map(|i| catalog.title(i)));
+    let mut id_order: Vec<u32> = (0..n as u32).collect();
+    id_order.par_sort_unstable_by(|&a, &b| catalog.id(a as usize).cmp(catalog.id(b as usize)));
+
+    let config_hash = sha256_hex(config.canonical_json().as_bytes());
+    let version = env!("CARGO_PKG_VERSION");
+    let model_id = sha256_hex(
+        format!(
+            "{}|{}|{}|{}",
+            FORMAT_VERSION, catalog.fingerprint, config_hash, version
+        )
+        .as_bytes(),
+    )[..16]
+        .to_string();
+    let rows_skipped = catalog.skipped_lines.len() as u64;
+    let meta = ModelMeta {
+        format_version: FORMAT_VERSION,
+        prodsim_version: version.to_string(),
+        model_id,
+        catalog_fingerprint: catalog.fingerprint.clone(),
+        catalog_file: catalog
+            .path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        config_hash,
+        trained_at: timestamp_now(),
+        items: n as u64,
+        terms: nterms as u64,
+        nonzeros: nnz as u64,
+        rows_skipped,
+        fields: catalog
+            .fields
+            .iter()
+            .map(|&(c, _)| catalog.columns[c].clone())
+            .collect(),
+        title_column: catalog.columns[catalog.title_column].clone(),
+        avg_item_len: avgdl,
+    };
+    progress.update("done", n as u64, n as u64);
+    let model = Model {
+        config,
+        meta,
+        analyzer,
+        vocab,
+        idf,
+        term_max,
+        ids,
+        titles,
+        id_order,
+        fwd_offsets,
+        fwd_terms,
+        fwd_weights,
+        fwd_fields,
+        inv_offsets,
+        inv_items,
+        inv_weights,
+    };
+    let report = TrainReport {
+        seconds: start.elapsed().as_secs_f64(),
+        tokens_seen,
+        terms_dropped,
+    };
+    Ok((model, report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_known_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_798_675_199), "2026-12-31T23:59:59Z");
+    }
+}
