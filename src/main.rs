@@ -1,3 +1,38 @@
-fn main() {
-    println!("Hello, world!");
+//! The `prodsim` binary: parse the command line, run it, map the outcome
+//! to an exit code (0 ok, 1 failure, 2 bad input or usage).
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = prodsim::cli::Cli::parse();
+    let Some(command) = cli.command else {
+        eprintln!("prodsim: no command given; try `prodsim --help`");
+        return ExitCode::from(2);
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut err = std::io::stderr();
+    let result = prodsim::cli::run(command, &mut out, &mut err);
+    let flushed = std::io::Write::flush(&mut out);
+    match result.and(flushed.map_err(Into::into)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("prodsim: {e}");
+            let user = e
+                .downcast_ref::<prodsim::error::Error>()
+                .is_some_and(prodsim::error::Error::is_user_error);
+            ExitCode::from(if user { 2 } else { 1 })
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

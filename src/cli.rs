@@ -1,0 +1,531 @@
+//! The command line: argument types and one function per subcommand, each
+//! writing to any `Write` so tests can run them without a process.
+
+use crate::catalog::{Catalog, CatalogOptions, parse_fields};
+use crate::error::Error;
+use crate::eval::evaluate;
+use crate::jobs::NoProgress;
+use crate::judgements::Judgements;
+use crate::model::{Model, ModelConfig, format, train};
+use crate::rank::{Query, Ranking, neighbours};
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Explore, train and evaluate product-similarity models.
+#[derive(Debug, Parser)]
+#[command(name = "prodsim", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train a model from a catalogue CSV.
+    Train(TrainArgs),
+    /// Rank neighbours for a text, an item, or a file of queries.
+    Query(QueryArgs),
+    /// Evaluate a model against relevance judgements.
+    Eval(EvalArgs),
+    /// Show a model's metadata and configuration.
+    Info(InfoArgs),
+    /// Write a seeded synthetic catalogue (for benchmarks).
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Catalogue CSV with a header row.
+    #[arg(long)]
+    pub catalog: PathBuf,
+    /// Where to write the model.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Id column (default: `id`, or the config's `id_column`).
+    #[arg(long)]
+    pub id_column: Option<String>,
+    /// Text fields with optional weights: `name:3,manufacturer,description:0.5`.
+    #[arg(long)]
+    pub fields: Option<String>,
+    /// TOML config file.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Override a config value: `--set preprocess.stemmer=english` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QueryFormat {
+    Table,
+    Json,
+    Csv,
+    Trec,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// Model file.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Free-text query.
+    #[arg(long, group = "input")]
+    pub text: Option<String>,
+    /// Catalogue item id to find neighbours of.
+    #[arg(long, group = "input")]
+    pub item: Option<String>,
+    /// CSV of queries with header `query_id,query_kind,query`.
+    #[arg(long, group = "input")]
+    pub queries: Option<PathBuf>,
+    /// Number of neighbours.
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    #[arg(long, value_enum, default_value_t = QueryFormat::Table)]
+    pub format: QueryFormat,
+    /// Include the per-token breakdown of every score.
+    #[arg(long)]
+    pub explain: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Judgements CSV: `query_kind,query,item_id,grade`.
+    #[arg(long)]
+    pub judgements: PathBuf,
+    /// Cut-off for hit@k, recall@k, p@k, ndcg@k.
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    #[arg(long)]
+    pub model: PathBuf,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of products.
+    #[arg(long)]
+    pub items: usize,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Output CSV.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// Runs a parsed command line.
+pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+    match command {
+        Command::Train(a) => cmd_train(&a, out, err),
+        Command::Query(a) => cmd_query(&a, out),
+        Command::Eval(a) => cmd_eval(&a, out, err),
+        Command::Info(a) => cmd_info(&a, out),
+        Command::Generate(a) => cmd_generate(&a, out),
+    }
+}
+
+/// Builds the effective config: file, then `--set`s, then explicit flags.
+pub fn build_config(a: &TrainArgs) -> Result<ModelConfig> {
+    let mut config = match &a.config {
+        Some(p) => ModelConfig::from_file(p)?,
+        None => ModelConfig::default(),
+    };
+    for s in &a.set {
+        config.set(s)?;
+    }
+    if let Some(id) = &a.id_column {
+        config.id_column = id.clone();
+    }
+    if let Some(f) = &a.fields {
+        parse_fields(f)?;
+        config.fields = f.clone();
+    }
+    config.check()?;
+    Ok(config)
+}
+
+fn human_bytes(n: u64) -> String {
+    let units = ["B", "KB", "MB", "GB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", units[u])
+    }
+}
+
+fn cmd_train(a: &TrainArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+    let config = build_config(a)?;
+    let catalog = Catalog::load(
+        &a.catalog,
+        &CatalogOptions {
+            id_column: Some(config.id_column.clone()),
+            fields: config.field_specs()?,
+        },
+    )?;
+    for w in &catalog.warnings {
+        writeln!(err, "warning: {w}")?;
+    }
+    let (model, report) = train(&catalog, &config, &NoProgress)?;
+    let bytes = format::save(&model, &a.out)?;
+    let fields = catalog
+        .field_specs()
+        .iter()
+        .map(|f| {
+            if f.weight == 1.0 {
+                f.name.clone()
+            } else {
+                format!("{}:{}", f.name, f.weight)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let m = &model.meta;
+    writeln!(out, "trained model {} -> {}", m.model_id, a.out.display())?;
+    let skipped = if m.rows_skipped > 0 {
+        format!(", {} rows without text left out", m.rows_skipped)
+    } else {
+        String::new()
+    };
+    writeln!(
+        out,
+        "  catalogue   {} ({} items{skipped})",
+        a.catalog.display(),
+        m.items
+    )?;
+    writeln!(
+        out,
+        "  fields      {fields}{}",
+        if catalog.fields_detected {
+            " (detected title column; choose with --fields)"
+        } else {
+            ""
+        }
+    )?;
+    writeln!(out, "  title       {}", m.title_column)?;
+    writeln!(
+        out,
+        "  vocabulary  {} terms ({} dropped by min_df/max_df/max_features)",
+        m.terms, report.terms_dropped
+    )?;
+    writeln!(
+        out,
+        "  non-zeros   {} ({:.1} per item)",
+        m.nonzeros,
+        m.nonzeros as f64 / m.items.max(1) as f64
+    )?;
+    writeln!(out, "  weighting   {:?}", model.config.weighting.scheme)?;
+    writeln!(out, "  time        {:.2} s", report.seconds)?;
+    writeln!(out, "  model file  {}", human_bytes(bytes))?;
+    Ok(())
+}
+
+/// Loads a model with the path in the error.
+pub fn load_model(path: &Path) -> Result<Model> {
+    Ok(format::load(path)?)
+}
+
+fn model_json(model: &Model) -> serde_json::Value {
+    serde_json::json!({
+        "model_id": model.meta.model_id,
+        "catalog_file": model.meta.catalog_file,
+        "scheme": model.config.weighting.scheme,
+        "items": model.meta.items,
+        "trained_at": model.meta.trained_at,
+    })
+}
+
+/// One query of a `--queries` file.
+struct NamedQuery {
+    id: String,
+    query: Query,
+}
+
+fn read_queries(path: &Path) -> Result<Vec<NamedQuery>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read the queries", e))?;
+    let file = path.display();
+    let mut reader = csv::ReaderBuilder::new().from_reader(&bytes[..]);
+    let headers = reader
+        .headers()
+        .map_err(|e| Error::input(format!("{file}: cannot parse CSV: {e}")))?
+        .clone();
+    let col = |name: &str| -> Result<usize> {
+        headers.iter().position(|h| h.trim_start_matches('\u{feff}') == name).ok_or_else(|| {
+            Error::input(format!(
+                "{file}: line 1: missing column {name:?}; a queries file needs the header `query_id,query_kind,query`"
+            ))
+            .into()
+        })
+    };
+    let (ci, ck, cq) = (col("query_id")?, col("query_kind")?, col("query")?);
+    let mut out = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| Error::input(format!("{file}: {e}")))?;
+        let line = rec.position().map_or(0, |p| p.line());
+        let get = |i: usize| rec.get(i).unwrap_or("").to_string();
+        let query = match get(ck).trim() {
+            "text" => Query::Text(get(cq)),
+            "item" => Query::Item(get(cq).trim().to_string()),
+            other => {
+                return Err(Error::input(format!(
+                    "{file}: line {line}, column \"query_kind\": unknown kind {other:?}; use \"text\" or \"item\""
+                ))
+                .into());
+            }
+        };
+        out.push(NamedQuery { id: get(ci), query });
+    }
+    Ok(out)
+}
+
+fn cmd_query(a: &QueryArgs, out: &mut dyn Write) -> Result<()> {
+    let model = load_model(&a.model)?;
+    let queries: Vec<NamedQuery> = match (&a.text, &a.item, &a.queries) {
+        (Some(t), _, _) => vec![NamedQuery {
+            id: "1".into(),
+            query: Query::Text(t.clone()),
+        }],
+        (_, Some(i), _) => vec![NamedQuery {
+            id: "1".into(),
+            query: Query::Item(i.clone()),
+        }],
+        (_, _, Some(p)) => read_queries(p)?,
+        _ => {
+            return Err(Error::input(
+                "query needs one of --text TEXT, --item ID or --queries FILE",
+            )
+            .into());
+        }
+    };
+    let batch = a.queries.is_some();
+    let run_name = format!("prodsim-{}", model.meta.model_id);
+    if a.format == QueryFormat::Csv {
+        write!(out, "query_id,rank,item_id,title,score")?;
+        if a.explain {
+            write!(out, ",token,kind,fields,query_weight,item_weight,contribution")?;
+        }
+        writeln!(out)?;
+    }
+    for q in &queries {
+        let ranking = neighbours(&model, &q.query, a.k, a.explain)?;
+        match a.format {
+            QueryFormat::Json => {
+                let mut v = serde_json::json!({
+                    "model": model_json(&model),
+                    "query": ranking.query,
+                    "results": ranking.results,
+                });
+                if batch {
+                    v["query"]["query_id"] = serde_json::Value::String(q.id.clone());
+                    writeln!(out, "{}", serde_json::to_string(&v)?)?;
+                } else {
+                    writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+                }
+            }
+            QueryFormat::Trec => {
+                for r in &ranking.results {
+                    writeln!(
+                        out,
+                        "{} Q0 {} {} {:.6} {}",
+                        q.id, r.item_id, r.rank, r.score, run_name
+                    )?;
+                }
+            }
+            QueryFormat::Csv => write_csv(out, &q.id, &ranking, a.explain)?,
+            QueryFormat::Table => write_table(out, &q.id, &ranking, batch)?,
+        }
+    }
+    Ok(())
+}
+
+fn write_csv(out: &mut dyn Write, qid: &str, ranking: &Ranking, explain: bool) -> Result<()> {
+    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(out);
+    for r in &ranking.results {
+        let base = [
+            qid.to_string(),
+            r.rank.to_string(),
+            r.item_id.clone(),
+            r.title.clone(),
+            format!("{:.6}", r.score),
+        ];
+        match (&r.breakdown, explain) {
+            (Some(rows), true) => {
+                for t in rows {
+                    let mut rec: Vec<String> = base.to_vec();
+                    rec.extend([
+                        t.token.clone(),
+                        t.kind.name().to_string(),
+                        t.fields.join("|"),
+                        format!("{:.6}", t.query_weight),
+                        format!("{:.6}", t.item_weight),
+                        format!("{:.6}", t.contribution),
+                    ]);
+                    w.write_record(&rec)?;
+                }
+            }
+            _ => w.write_record(&base)?,
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Replaces control characters so catalogue text cannot drive the terminal.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+fn write_table(out: &mut dyn Write, qid: &str, ranking: &Ranking, batch: bool) -> Result<()> {
+    let q = &ranking.query;
+    if batch {
+        write!(out, "[{}] ", printable(qid))?;
+    }
+    writeln!(out, "{} query: {}", q.kind, printable(&q.query))?;
+    let unmatched: Vec<&str> = q
+        .tokens
+        .iter()
+        .filter(|t| !t.matched)
+        .map(|t| t.token.as_str())
+        .collect();
+    if !unmatched.is_empty() {
+        writeln!(out, "  not in vocabulary: {}", printable(&unmatched.join(", ")))?;
+    }
+    if ranking.results.is_empty() {
+        writeln!(out, "  no neighbours (no query token is in the vocabulary)")?;
+        return Ok(());
+    }
+    let idw = ranking
+        .results
+        .iter()
+        .map(|r| r.item_id.chars().count())
+        .max()
+        .unwrap_or(2)
+        .clamp(2, 40);
+    writeln!(out, "{:>4}  {:>7}  {:<idw$}  title", "rank", "score", "id")?;
+    for r in &ranking.results {
+        let id: String = printable(&r.item_id).chars().take(40).collect();
+        writeln!(
+            out,
+            "{:>4}  {:>7.4}  {:<idw$}  {}",
+            r.rank,
+            r.score,
+            id,
+            printable(&r.title)
+        )?;
+        if let Some(rows) = &r.breakdown {
+            writeln!(
+                out,
+                "{:>15}{:<24} {:<6} {:>8} {:>8} {:>9}  fields",
+                "", "token", "kind", "q.weight", "i.weight", "contrib."
+            )?;
+            for t in rows {
+                writeln!(
+                    out,
+                    "{:>15}{:<24} {:<6} {:>8.4} {:>8.4} {:>9.5}  {}",
+                    "",
+                    format!("{:?}", printable(&t.token)),
+                    t.kind.name(),
+                    t.query_weight,
+                    t.item_weight,
+                    t.contribution,
+                    t.fields.join(",")
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn cmd_eval(a: &EvalArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+    if a.k == 0 {
+        return Err(Error::input("--k must be at least 1").into());
+    }
+    let model = load_model(&a.model)?;
+    let judgements = Judgements::load(&a.judgements)?;
+    let report = evaluate(&model, &judgements, a.k)?;
+    for w in &report.warnings {
+        writeln!(err, "warning: {w}")?;
+    }
+    match a.format {
+        ReportFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
+        ReportFormat::Table => {
+            writeln!(
+                out,
+                "model {} on {} ({} queries, k = {})",
+                model.meta.model_id,
+                a.judgements.display(),
+                report.queries,
+                report.k
+            )?;
+            for (name, v) in &report.metrics.0 {
+                writeln!(out, "  {name:<10} {v:.4}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn cmd_info(a: &InfoArgs, out: &mut dyn Write) -> Result<()> {
+    let model = load_model(&a.model)?;
+    let size = std::fs::metadata(&a.model)
+        .map(|m| m.len())
+        .with_context(|| format!("{}: cannot stat", a.model.display()))?;
+    match a.format {
+        ReportFormat::Json => {
+            let v = serde_json::json!({
+                "meta": model.meta,
+                "config": model.config,
+                "file_bytes": size,
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        }
+        ReportFormat::Table => {
+            let m = &model.meta;
+            writeln!(out, "model        {}", m.model_id)?;
+            writeln!(out, "file         {} ({})", a.model.display(), human_bytes(size))?;
+            writeln!(out, "format       version {} (prodsim {})", m.format_version, m.prodsim_version)?;
+            writeln!(out, "trained at   {}", m.trained_at)?;
+            writeln!(out, "catalogue    {} (sha256 {})", m.catalog_file, m.catalog_fingerprint)?;
+            writeln!(out, "items        {}", m.items)?;
+            writeln!(out, "terms        {}", m.terms)?;
+            writeln!(out, "non-zeros    {}", m.nonzeros)?;
+            writeln!(out, "fields       {}", model.config.fields)?;
+            writeln!(out, "config hash  {}", m.config_hash)?;
+            writeln!(out, "config:")?;
+            let toml = toml::to_string(&model.config).unwrap_or_default();
+            for line in toml.lines() {
+                writeln!(out, "  {line}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn cmd_generate(a: &GenerateArgs, out: &mut dyn Write) -> Result<()> {
+    // SYNTH-PENDING
+    let _ = (a, out);
+    Err(Error::input("generate is not built yet").into())
+}
