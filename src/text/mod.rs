@@ -394,7 +394,11 @@ mod tests {
 
     #[test]
     fn default_pipeline_words_and_codes() {
-        let o = PreprocessOptions::default();
+        let o = PreprocessOptions {
+            word_ngrams: [1, 1],
+            char_ngrams: [0, 0],
+            ..PreprocessOptions::default()
+        };
         assert_eq!(
             keys(&o, "Panasonic KX-TS3282B Phone"),
             vec!["wpanasonic", "wkx", "wts3282b", "wphone", "wkxts3282b"]
@@ -418,6 +422,7 @@ mod tests {
             stopwords: "english".into(),
             stemmer: "english".into(),
             word_ngrams: [1, 2],
+            char_ngrams: [0, 0],
             ..PreprocessOptions::default()
         };
         assert_eq!(
@@ -451,6 +456,8 @@ mod tests {
     #[test]
     fn trace_ends_with_the_analyzed_tokens() {
         let o = PreprocessOptions {
+            word_ngrams: [1, 1],
+            char_ngrams: [0, 0],
             stopwords: "english".into(),
             stemmer: "english".into(),
             ..PreprocessOptions::default()
