@@ -81,7 +81,11 @@ struct Column {
 
 impl Column {
     fn get(&self, row: usize) -> &str {
-        let start = if row == 0 { 0 } else { self.ends[row - 1] as usize };
+        let start = if row == 0 {
+            0
+        } else {
+            self.ends[row - 1] as usize
+        };
         let end = self.ends[row] as usize;
         &self.text[start..end]
     }
@@ -461,8 +465,7 @@ mod tests {
 
     fn err(text: &str) -> String {
         load(text, &CatalogOptions::default())
-            .err()
-            .expect("should fail")
+            .expect_err("should fail")
             .to_string()
     }
 
@@ -502,15 +505,27 @@ mod tests {
         assert!(err("sku,title\n1,a\n").contains("no id column \"id\""));
         assert!(err("1,sony tv\n2,kodak\n").contains("add a header row"));
         let e = err("id,title\n1,a\n1,b\n");
-        assert!(e.contains("line 3") && e.contains("duplicate id \"1\"") && e.contains("line 2"), "{e}");
+        assert!(
+            e.contains("line 3") && e.contains("duplicate id \"1\"") && e.contains("line 2"),
+            "{e}"
+        );
         let e = err("id,title\n1,a\n ,b\n");
         assert!(e.contains("line 3") && e.contains("empty id"), "{e}");
         let e = err("id,title\n1,a\n2,b,c\n");
         assert!(e.contains("line 3") && e.contains("3 fields"), "{e}");
         let e = err("id,title\n1,a\n2,\"b\n3,c\n");
-        assert!(e.contains("line 3") && e.contains("unterminated quote"), "{e}");
-        let e = load_bytes(b"id,title\n1,caf\xe9\n").err().unwrap().to_string();
-        assert!(e.contains("line 2") && e.contains("\"title\"") && e.contains("iconv"), "{e}");
+        assert!(
+            e.contains("line 3") && e.contains("unterminated quote"),
+            "{e}"
+        );
+        let e = load_bytes(b"id,title\n1,caf\xe9\n")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("line 2") && e.contains("\"title\"") && e.contains("iconv"),
+            "{e}"
+        );
         let e = err("id,title\n1,\n2, \n");
         assert!(e.contains("empty after"), "{e}");
         let e = err("id,code\n1,a\n");
@@ -542,7 +557,11 @@ mod tests {
         assert_eq!(c.len(), 2);
         assert_eq!(c.title(1).len(), MAX_FIELD_BYTES);
         assert_eq!(c.warnings.len(), 2);
-        assert!(c.warnings[0].contains("1 rows") && c.warnings[0].contains("lines 3"), "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].contains("1 rows") && c.warnings[0].contains("lines 3"),
+            "{:?}",
+            c.warnings
+        );
         assert!(c.warnings[1].contains("truncated"));
     }
 

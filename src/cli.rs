@@ -323,7 +323,10 @@ fn cmd_query(a: &QueryArgs, out: &mut dyn Write) -> Result<()> {
     if a.format == QueryFormat::Csv {
         write!(out, "query_id,rank,item_id,title,score")?;
         if a.explain {
-            write!(out, ",token,kind,fields,query_weight,item_weight,contribution")?;
+            write!(
+                out,
+                ",token,kind,fields,query_weight,item_weight,contribution"
+            )?;
         }
         writeln!(out)?;
     }
@@ -360,7 +363,9 @@ fn cmd_query(a: &QueryArgs, out: &mut dyn Write) -> Result<()> {
 }
 
 fn write_csv(out: &mut dyn Write, qid: &str, ranking: &Ranking, explain: bool) -> Result<()> {
-    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(out);
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(out);
     for r in &ranking.results {
         let base = [
             qid.to_string(),
@@ -398,20 +403,28 @@ pub fn printable(s: &str) -> String {
         .collect()
 }
 
+/// Breakdown rows a table shows per result; JSON and CSV show all.
+const TABLE_TOKENS: usize = 12;
+
 fn write_table(out: &mut dyn Write, qid: &str, ranking: &Ranking, batch: bool) -> Result<()> {
     let q = &ranking.query;
     if batch {
         write!(out, "[{}] ", printable(qid))?;
     }
     writeln!(out, "{} query: {}", q.kind, printable(&q.query))?;
+    // Unknown character n-grams are many and say little; name only words.
     let unmatched: Vec<&str> = q
         .tokens
         .iter()
-        .filter(|t| !t.matched)
+        .filter(|t| !t.matched && t.kind != crate::text::TokenKind::Char)
         .map(|t| t.token.as_str())
         .collect();
     if !unmatched.is_empty() {
-        writeln!(out, "  not in vocabulary: {}", printable(&unmatched.join(", ")))?;
+        writeln!(
+            out,
+            "  not in vocabulary: {}",
+            printable(&unmatched.join(" | "))
+        )?;
     }
     if ranking.results.is_empty() {
         writeln!(out, "  no neighbours (no query token is in the vocabulary)")?;
@@ -441,7 +454,7 @@ fn write_table(out: &mut dyn Write, qid: &str, ranking: &Ranking, batch: bool) -
                 "{:>15}{:<24} {:<6} {:>8} {:>8} {:>9}  fields",
                 "", "token", "kind", "q.weight", "i.weight", "contrib."
             )?;
-            for t in rows {
+            for t in rows.iter().take(TABLE_TOKENS) {
                 writeln!(
                     out,
                     "{:>15}{:<24} {:<6} {:>8.4} {:>8.4} {:>9.5}  {}",
@@ -452,6 +465,16 @@ fn write_table(out: &mut dyn Write, qid: &str, ranking: &Ranking, batch: bool) -
                     t.item_weight,
                     t.contribution,
                     t.fields.join(",")
+                )?;
+            }
+            if rows.len() > TABLE_TOKENS {
+                let rest: f64 = rows[TABLE_TOKENS..].iter().map(|t| t.contribution).sum();
+                writeln!(
+                    out,
+                    "{:>15}... {} more tokens contribute {:.5} (all of them: --format json)",
+                    "",
+                    rows.len() - TABLE_TOKENS,
+                    rest
                 )?;
             }
         }
@@ -505,10 +528,23 @@ fn cmd_info(a: &InfoArgs, out: &mut dyn Write) -> Result<()> {
         ReportFormat::Table => {
             let m = &model.meta;
             writeln!(out, "model        {}", m.model_id)?;
-            writeln!(out, "file         {} ({})", a.model.display(), human_bytes(size))?;
-            writeln!(out, "format       version {} (prodsim {})", m.format_version, m.prodsim_version)?;
+            writeln!(
+                out,
+                "file         {} ({})",
+                a.model.display(),
+                human_bytes(size)
+            )?;
+            writeln!(
+                out,
+                "format       version {} (prodsim {})",
+                m.format_version, m.prodsim_version
+            )?;
             writeln!(out, "trained at   {}", m.trained_at)?;
-            writeln!(out, "catalogue    {} (sha256 {})", m.catalog_file, m.catalog_fingerprint)?;
+            writeln!(
+                out,
+                "catalogue    {} (sha256 {})",
+                m.catalog_file, m.catalog_fingerprint
+            )?;
             writeln!(out, "items        {}", m.items)?;
             writeln!(out, "terms        {}", m.terms)?;
             writeln!(out, "non-zeros    {}", m.nonzeros)?;
@@ -525,7 +561,51 @@ fn cmd_info(a: &InfoArgs, out: &mut dyn Write) -> Result<()> {
 }
 
 fn cmd_generate(a: &GenerateArgs, out: &mut dyn Write) -> Result<()> {
-    // SYNTH-PENDING
-    let _ = (a, out);
-    Err(Error::input("generate is not built yet").into())
+    let opts = crate::synth::SynthOptions {
+        items: a.items,
+        seed: a.seed,
+    };
+    format::write_atomic_with(&a.out, &mut |w| crate::synth::write_catalog(&opts, w))?;
+    writeln!(out, "wrote {} items to {}", a.items, a.out.display())?;
+    Ok(())
+}
+
+/// `prodsim` without a command: opens the bundled sample (building its
+/// model on first use) and shows one explained query, with what to try next.
+pub fn run_default(out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+    let dir = crate::sample::sample_dir();
+    let sample = crate::sample::Sample::at(&dir);
+    let started = std::time::Instant::now();
+    let (model, built) = crate::sample::ensure_model(&sample)?;
+    if built {
+        writeln!(
+            err,
+            "built the sample model {} in {:.2} s",
+            sample.model.display(),
+            started.elapsed().as_secs_f64()
+        )?;
+    }
+    let text = "clickart 950 000 - premier image pack (dvd-rom)";
+    let ranking = neighbours(&model, &Query::Text(text.into()), 3, true)?;
+    writeln!(
+        out,
+        "prodsim sample: {} products from {}, model {}\n",
+        model.len(),
+        sample.catalog.display(),
+        model.meta.model_id
+    )?;
+    write_table(out, "1", &ranking, false)?;
+    let m = sample.model.display();
+    writeln!(out, "\nnext:")?;
+    writeln!(
+        out,
+        "  prodsim query --model {m} --text \"sony headphones\" --explain"
+    )?;
+    writeln!(
+        out,
+        "  prodsim eval --model {m} --judgements {}",
+        sample.judgements.display()
+    )?;
+    writeln!(out, "  prodsim --help")?;
+    Ok(())
 }

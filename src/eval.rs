@@ -4,8 +4,8 @@
 
 use crate::error::Result;
 use crate::judgements::Judgements;
-use crate::model::{Model, Representation};
-use crate::rank::encode;
+use crate::model::Model;
+use crate::rank::{encode, ranked};
 use rayon::prelude::*;
 use serde::Serialize;
 use serde::ser::SerializeMap;
@@ -82,7 +82,9 @@ pub fn score_query<K: Eq + std::hash::Hash>(
         } else if name.starts_with("p@") {
             rel_at(k) as f64 / k as f64
         } else if name == "mrr" {
-            first.filter(|&f| f <= MRR_CUTOFF).map_or(0.0, |f| 1.0 / f as f64)
+            first
+                .filter(|&f| f <= MRR_CUTOFF)
+                .map_or(0.0, |f| 1.0 / f as f64)
         } else if name.starts_with("ndcg@") {
             let dcg: f64 = ranked
                 .iter()
@@ -160,8 +162,7 @@ pub fn evaluate(model: &Model, judgements: &Judgements, k: usize) -> Result<Eval
             let Ok((qv, exclude)) = encode(model, &g.query) else {
                 return None;
             };
-            let ranked: Vec<u64> = model
-                .top_k(&qv, depth, exclude)
+            let ranked: Vec<u64> = ranked(model, &qv, depth, exclude)
                 .into_iter()
                 .map(|x| u64::from(x.0))
                 .collect();
@@ -180,15 +181,17 @@ pub fn evaluate(model: &Model, judgements: &Judgements, k: usize) -> Result<Eval
                 .collect();
             let ranked_keys = ranked;
             let metrics = score_query(&ranked_keys, &all, k);
-            Some(metrics.map(|m| QueryResult {
-                query_kind: g.query.kind(),
-                query: g.query.value().to_string(),
-                relevant: all.values().filter(|&&g| g > 0).count(),
-                first_relevant_rank: ranked_keys
-                    .iter()
-                    .position(|i| all.get(i).is_some_and(|&g| g > 0))
-                    .map(|p| p + 1),
-                metrics: m,
+            Some(metrics.map(|m| {
+                QueryResult {
+                    query_kind: g.query.kind(),
+                    query: g.query.value().to_string(),
+                    relevant: all.values().filter(|&&g| g > 0).count(),
+                    first_relevant_rank: ranked_keys
+                        .iter()
+                        .position(|i| all.get(i).is_some_and(|&g| g > 0))
+                        .map(|p| p + 1),
+                    metrics: m,
+                }
             }))
         })
         .collect();
@@ -267,9 +270,21 @@ mod tests {
     fn names_for_k() {
         assert_eq!(
             metric_names(10),
-            vec!["hit@1", "hit@5", "hit@10", "recall@10", "p@10", "mrr", "ndcg@10", "map"]
+            vec![
+                "hit@1",
+                "hit@5",
+                "hit@10",
+                "recall@10",
+                "p@10",
+                "mrr",
+                "ndcg@10",
+                "map"
+            ]
         );
-        assert_eq!(metric_names(5)[..2], ["hit@1".to_string(), "hit@5".to_string()]);
+        assert_eq!(
+            metric_names(5)[..2],
+            ["hit@1".to_string(), "hit@5".to_string()]
+        );
         assert_eq!(metric_names(5).len(), 7);
     }
 

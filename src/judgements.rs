@@ -39,8 +39,7 @@ const REQUIRED: [&str; 4] = ["query_kind", "query", "item_id", "grade"];
 impl Judgements {
     /// Reads and checks a judgements CSV.
     pub fn load(path: &Path) -> Result<Judgements> {
-        let bytes =
-            std::fs::read(path).map_err(|e| Error::io(path, "read the judgements", e))?;
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read the judgements", e))?;
         Self::from_bytes(path, &bytes)
     }
 
@@ -60,7 +59,11 @@ impl Judgements {
         let header = match records.next() {
             Some(Ok(h)) => h,
             Some(Err(e)) => return Err(Error::input(format!("{file}: cannot parse CSV: {e}"))),
-            None => return Err(Error::input(format!("{file}: the judgements file is empty"))),
+            None => {
+                return Err(Error::input(format!(
+                    "{file}: the judgements file is empty"
+                )));
+            }
         };
         let names: Vec<String> = header
             .iter()
@@ -198,15 +201,29 @@ mod tests {
 
     #[test]
     fn bad_rows_are_named() {
-        let e = parse("query_kind,query,item_id,grade\ntext,x,a,high\n").unwrap_err().to_string();
-        assert!(e.contains("line 2") && e.contains("\"grade\"") && e.contains("high"), "{e}");
-        let e = parse("query_kind,query,item_id,grade\nsku,x,a,1\n").unwrap_err().to_string();
-        assert!(e.contains("line 2") && e.contains("query_kind") && e.contains("sku"), "{e}");
-        let e = parse("query,item_id,grade\nx,a,1\n").unwrap_err().to_string();
+        let e = parse("query_kind,query,item_id,grade\ntext,x,a,high\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 2") && e.contains("\"grade\"") && e.contains("high"),
+            "{e}"
+        );
+        let e = parse("query_kind,query,item_id,grade\nsku,x,a,1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 2") && e.contains("query_kind") && e.contains("sku"),
+            "{e}"
+        );
+        let e = parse("query,item_id,grade\nx,a,1\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("query_kind"), "{e}");
         let e = parse("").unwrap_err().to_string();
         assert!(e.contains("empty"), "{e}");
-        let e = parse("query_kind,query,item_id,grade\ntext,x,a\n").unwrap_err().to_string();
+        let e = parse("query_kind,query,item_id,grade\ntext,x,a\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 2") && e.contains("3 fields"), "{e}");
     }
 }

@@ -7,5 +7,6 @@ pub mod jobs;
 pub mod judgements;
 pub mod model;
 pub mod rank;
+pub mod sample;
 pub mod synth;
 pub mod text;

@@ -6,14 +6,13 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = prodsim::cli::Cli::parse();
-    let Some(command) = cli.command else {
-        eprintln!("prodsim: no command given; try `prodsim --help`");
-        return ExitCode::from(2);
-    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut err = std::io::stderr();
-    let result = prodsim::cli::run(command, &mut out, &mut err);
+    let result = match cli.command {
+        Some(command) => prodsim::cli::run(command, &mut out, &mut err),
+        None => prodsim::cli::run_default(&mut out, &mut err),
+    };
     let flushed = std::io::Write::flush(&mut out);
     match result.and(flushed.map_err(Into::into)) {
         Ok(()) => ExitCode::SUCCESS,

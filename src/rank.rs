@@ -296,10 +296,35 @@ pub fn query_info(model: &Model, query: &Query, qv: &QueryVector) -> QueryInfo {
     }
 }
 
+/// Extra candidates taken from the f32 accumulator before exact rescoring,
+/// so rounding in the accumulator cannot push a true top-k item out.
+const RESCORE_MARGIN: usize = 16;
+
+/// Exact top-k: candidates from the index's f32 accumulator, rescored in f64
+/// as the sum of their per-token contributions, so every reported score is
+/// exactly what its breakdown adds up to. Best first, ties by item number.
+pub fn ranked(model: &Model, qv: &QueryVector, k: usize, exclude: Option<u32>) -> Vec<(u32, f64)> {
+    let mut top: Vec<(u32, f64)> = model
+        .top_k(qv, k + RESCORE_MARGIN, exclude)
+        .into_iter()
+        .map(|(item, _)| {
+            let exact = model
+                .contributions(qv, item)
+                .iter()
+                .map(|c| c.1 as f64 * c.2 as f64)
+                .sum();
+            (item, exact)
+        })
+        .collect();
+    top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    top.truncate(k);
+    top
+}
+
 /// Top-k neighbours of a query, with breakdowns when `explain` is set.
 pub fn neighbours(model: &Model, query: &Query, k: usize, explain: bool) -> Result<Ranking> {
     let (qv, exclude) = encode(model, query)?;
-    let top = model.top_k(&qv, k, exclude);
+    let top = ranked(model, &qv, k, exclude);
     let results = top
         .into_iter()
         .enumerate()
@@ -308,7 +333,7 @@ pub fn neighbours(model: &Model, query: &Query, k: usize, explain: bool) -> Resu
             item,
             item_id: model.item_id(item).to_string(),
             title: model.title(item).to_string(),
-            score: score as f64,
+            score,
             breakdown: explain.then(|| breakdown(model, &qv, item)),
         })
         .collect();
@@ -316,4 +341,211 @@ pub fn neighbours(model: &Model, query: &Query, k: usize, explain: bool) -> Resu
         query: query_info(model, query, &qv),
         results,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{Catalog, CatalogOptions};
+    use crate::jobs::NoProgress;
+    use crate::model::{ModelConfig, train};
+    use std::path::Path;
+
+    pub(crate) fn model_from(csv: &str, sets: &[&str]) -> Model {
+        let cat = Catalog::from_bytes(
+            Path::new("t.csv"),
+            csv.as_bytes(),
+            &CatalogOptions::default(),
+        )
+        .unwrap();
+        let mut config = ModelConfig::default();
+        for s in sets {
+            config.set(s).unwrap();
+        }
+        train(&cat, &config, &NoProgress).unwrap().0
+    }
+
+    const CAT: &str = "id,title\n\
+        a,Panasonic KX-TS3282B corded phone\n\
+        b,Panasonic KXTS3282B phone black\n\
+        c,Sony WH-1000XM4 wireless headphones\n\
+        d,Sony headphones\n\
+        e,Sony headphones\n\
+        f,Kodak ink cartridge 10B\n";
+
+    #[test]
+    fn breakdown_adds_up_to_the_score() {
+        for sets in [
+            &[][..],
+            &["scheme=bm25"][..],
+            &["char_ngrams=[0,0]", "stemmer=english"][..],
+        ] {
+            let m = model_from(CAT, sets);
+            for q in [
+                Query::Text("panasonic kx ts3282b".into()),
+                Query::Text("sony wireless headphones".into()),
+                Query::Item("c".into()),
+            ] {
+                let r = neighbours(&m, &q, 10, true).unwrap();
+                assert!(!r.results.is_empty());
+                for n in &r.results {
+                    let sum: f64 = n
+                        .breakdown
+                        .as_ref()
+                        .unwrap()
+                        .iter()
+                        .map(|t| t.contribution)
+                        .sum();
+                    assert!(
+                        (sum - n.score).abs() < 1e-6,
+                        "{sets:?} {q:?}: {sum} vs {}",
+                        n.score
+                    );
+                    for t in n.breakdown.as_ref().unwrap() {
+                        assert!((t.query_weight * t.item_weight - t.contribution).abs() < 1e-12);
+                        assert_eq!(t.fields, vec!["title"]);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn codes_meet_and_item_queries_exclude_themselves() {
+        let m = model_from(CAT, &[]);
+        let r = neighbours(&m, &Query::Text("kx ts3282b".into()), 2, false).unwrap();
+        let ids: Vec<&str> = r.results.iter().map(|n| n.item_id.as_str()).collect();
+        assert_eq!(ids.len(), 2);
+        assert!(ids.contains(&"a") && ids.contains(&"b"), "{ids:?}");
+        let r = neighbours(&m, &Query::Item("a".into()), 5, false).unwrap();
+        assert_eq!(r.results[0].item_id, "b");
+        assert!(r.results.iter().all(|n| n.item_id != "a"));
+        assert!(neighbours(&m, &Query::Item("zz".into()), 5, false).is_err());
+    }
+
+    #[test]
+    fn ties_break_by_catalogue_order() {
+        let m = model_from(CAT, &[]);
+        let r = neighbours(&m, &Query::Text("sony headphones".into()), 3, false).unwrap();
+        assert_eq!(r.results[0].score, r.results[1].score);
+        assert_eq!(r.results[0].item_id, "d");
+        assert_eq!(r.results[1].item_id, "e");
+        assert_eq!(r.results[2].item_id, "c");
+    }
+
+    #[test]
+    fn unknown_tokens_are_reported() {
+        let m = model_from(CAT, &["char_ngrams=[0,0]"]);
+        let r = neighbours(&m, &Query::Text("sony zzyzx".into()), 3, false).unwrap();
+        let unmatched: Vec<&str> = r
+            .query
+            .tokens
+            .iter()
+            .filter(|t| !t.matched)
+            .map(|t| t.token.as_str())
+            .collect();
+        assert!(unmatched.contains(&"zzyzx"), "{unmatched:?}");
+        let r = neighbours(&m, &Query::Text("qqq".into()), 3, false).unwrap();
+        assert!(r.results.is_empty());
+    }
+
+    #[test]
+    fn tfidf_weights_match_hand_computation() {
+        // Two items; "sony" in both (df 2), "tv" in one (df 1); N = 2.
+        let m = model_from(
+            "id,title\n1,sony tv\n2,sony\n",
+            &["char_ngrams=[0,0]", "word_ngrams=[1,1]"],
+        );
+        let idf_sony = (3f64 / 3.0).ln() + 1.0;
+        let idf_tv = (3f64 / 2.0).ln() + 1.0;
+        let norm = (idf_sony * idf_sony + idf_tv * idf_tv).sqrt();
+        let (terms, weights, _) = m.item_vector(0);
+        let sony = m.find_term("wsony").unwrap();
+        let tv = m.find_term("wtv").unwrap();
+        let w = |t| weights[terms.iter().position(|&x| x == t).unwrap()] as f64;
+        assert!((w(sony) - idf_sony / norm).abs() < 1e-6);
+        assert!((w(tv) - idf_tv / norm).abs() < 1e-6);
+        let (_, weights2, _) = m.item_vector(1);
+        assert!((weights2[0] as f64 - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn bm25_weights_match_hand_computation() {
+        let m = model_from(
+            "id,title\n1,sony sony tv\n2,sony\n",
+            &[
+                "char_ngrams=[0,0]",
+                "word_ngrams=[1,1]",
+                "codes=false",
+                "scheme=bm25",
+                "k1=1.2",
+                "b=0.75",
+            ],
+        );
+        // dl: item 1 = 3 (sony x2 + tv), item 2 = 1; avgdl = 2.
+        let (k1, b, avgdl) = (1.2f64, 0.75f64, 2.0f64);
+        let idf = |df: f64| (1.0 + (2.0 - df + 0.5) / (df + 0.5)).ln();
+        let bm = |tf: f64, dl: f64, df: f64| {
+            idf(df) * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * dl / avgdl))
+        };
+        let sony = m.find_term("wsony").unwrap();
+        let (terms, weights, _) = m.item_vector(0);
+        let ws = weights[terms.iter().position(|&x| x == sony).unwrap()] as f64;
+        assert!((ws - bm(2.0, 3.0, 2.0)).abs() < 1e-5, "{ws}");
+        let r = neighbours(&m, &Query::Text("tv".into()), 1, true).unwrap();
+        assert!((r.results[0].score - bm(1.0, 3.0, 1.0)).abs() < 1e-5);
+        assert_eq!(
+            r.results[0].breakdown.as_ref().unwrap()[0].query_weight,
+            1.0
+        );
+    }
+
+    #[test]
+    fn top_k_equals_exhaustive_scoring_on_random_data() {
+        // A small deterministic generator so the test needs no crate.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let words = [
+            "red", "blue", "case", "phone", "kx", "ts3282b", "ink", "10b", "sony", "tv", "usb",
+            "cable",
+        ];
+        let mut csv = String::from("id,title\n");
+        for i in 0..300 {
+            let n = 1 + next() % 5;
+            let t: Vec<&str> = (0..n)
+                .map(|_| words[(next() % words.len() as u64) as usize])
+                .collect();
+            csv.push_str(&format!("{i},{}\n", t.join(" ")));
+        }
+        for sets in [&[][..], &["scheme=bm25"][..]] {
+            let m = model_from(&csv, sets);
+            for q in 0..20u32 {
+                let qv = m.encode_item(q);
+                let mut all: Vec<(u32, f32)> = (0..m.len() as u32)
+                    .filter(|&i| i != q)
+                    .map(|i| {
+                        (
+                            i,
+                            m.contributions(&qv, i)
+                                .iter()
+                                .map(|c| c.1 * c.2)
+                                .sum::<f32>(),
+                        )
+                    })
+                    .filter(|x| x.1 > 0.0)
+                    .collect();
+                all.sort_by(better);
+                let top = m.top_k(&qv, 10, Some(q));
+                assert_eq!(top.len(), all.len().min(10));
+                for (a, b) in top.iter().zip(&all) {
+                    assert!((a.1 - b.1).abs() < 1e-5, "{sets:?} q{q}: {a:?} vs {b:?}");
+                }
+            }
+        }
+    }
 }

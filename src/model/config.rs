@@ -161,9 +161,9 @@ impl ModelConfig {
             .map_err(|e| Error::input(format!("cannot apply --set: {e}")))?;
         let mut slot = &mut root;
         for part in full.split('.') {
-            let table = slot
-                .as_table_mut()
-                .ok_or_else(|| Error::input(format!("--set {assignment:?}: {full} is not a table")))?;
+            let table = slot.as_table_mut().ok_or_else(|| {
+                Error::input(format!("--set {assignment:?}: {full} is not a table"))
+            })?;
             slot = table
                 .entry(part.to_string())
                 .or_insert(toml::Value::String(String::new()));
@@ -175,9 +175,9 @@ impl ModelConfig {
                 e.message().trim()
             ))
         })?;
-        updated.check().map_err(|e| {
-            Error::input(format!("--set {assignment:?}: {e}"))
-        })?;
+        updated
+            .check()
+            .map_err(|e| Error::input(format!("--set {assignment:?}: {e}")))?;
         *self = updated;
         Ok(())
     }
@@ -254,7 +254,10 @@ mod tests {
     fn set_rejects_unknown_keys_and_bad_values() {
         let mut c = ModelConfig::default();
         let e = c.set("stemer=english").unwrap_err().to_string();
-        assert!(e.contains("unknown key \"stemer\"") && e.contains("preprocess.stemmer"), "{e}");
+        assert!(
+            e.contains("unknown key \"stemer\"") && e.contains("preprocess.stemmer"),
+            "{e}"
+        );
         let e = c.set("scheme=cosine").unwrap_err().to_string();
         assert!(e.contains("weighting.scheme"), "{e}");
         let e = c.set("min_df=0").unwrap_err().to_string();
@@ -262,14 +265,22 @@ mod tests {
         let e = c.set("stemmer=klingon").unwrap_err().to_string();
         assert!(e.contains("stemmer"), "{e}");
         assert!(c.set("novalue").is_err());
-        assert_eq!(c, ModelConfig::default(), "failed sets leave the config alone");
+        assert_eq!(
+            c,
+            ModelConfig::default(),
+            "failed sets leave the config alone"
+        );
     }
 
     #[test]
     fn toml_round_trip_and_unknown_key() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.toml");
-        std::fs::write(&p, "fields = \"name:2\"\n[preprocess]\nstemmer = \"english\"\n").unwrap();
+        std::fs::write(
+            &p,
+            "fields = \"name:2\"\n[preprocess]\nstemmer = \"english\"\n",
+        )
+        .unwrap();
         let c = ModelConfig::from_file(&p).unwrap();
         assert_eq!(c.fields, "name:2");
         assert_eq!(c.preprocess.stemmer, "english");

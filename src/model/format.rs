@@ -109,6 +109,16 @@ pub fn save(model: &Model, path: &Path) -> Result<u64> {
 
 /// Atomic file write (temp + fsync + rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, &mut |w| w.write_all(bytes))
+}
+
+/// Streams into a temporary file beside `path`, fsyncs it and renames it
+/// into place; on any failure the temporary file is removed and `path` is
+/// untouched, so a reader never sees a partial file under the final name.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
@@ -119,9 +129,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .unwrap_or_else(|| "out".into());
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
+        let file = std::fs::File::create(&tmp)?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+        fill(&mut w)?;
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
         std::fs::rename(&tmp, path)?;
         if let Ok(d) = std::fs::File::open(&dir) {
             let _ = d.sync_all();
@@ -153,11 +165,10 @@ impl<'a> Reader<'a> {
 
     fn section(&self, name: &str) -> Result<&'a [u8]> {
         let t = tag(name);
-        let &(_, off, len, crc) = self
-            .table
-            .iter()
-            .find(|e| e.0 == t)
-            .ok_or_else(|| self.err(format!("corrupt model file: section {name:?} is missing")))?;
+        let &(_, off, len, crc) =
+            self.table.iter().find(|e| e.0 == t).ok_or_else(|| {
+                self.err(format!("corrupt model file: section {name:?} is missing"))
+            })?;
         let data = &self.bytes[off..off + len];
         if crc32fast::hash(data) != crc {
             return Err(self.err(format!(
@@ -231,7 +242,8 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Model> {
             "not a prodsim model file (wrong magic bytes); train one with `prodsim train`".into(),
         ));
     }
-    let u32_at = |o: usize| u32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
+    let u32_at =
+        |o: usize| u32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
     let u64_at = |o: usize| {
         let mut a = [0u8; 8];
         a.copy_from_slice(&bytes[o..o + 8]);
@@ -253,7 +265,9 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Model> {
     }
     let table_bytes = &bytes[HEADER..HEADER + count * ENTRY];
     if crc32fast::hash(table_bytes) != u32_at(16) {
-        return Err(bad("corrupt model file: the section table fails its checksum".into()));
+        return Err(bad(
+            "corrupt model file: the section table fails its checksum".into(),
+        ));
     }
     let mut table = Vec::with_capacity(count);
     for i in 0..count {
@@ -303,7 +317,8 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Model> {
         && inv_weights.len() == nnz;
     if !sizes_ok {
         return Err(bad(
-            "corrupt model file: section sizes disagree with the item, term and non-zero counts".into(),
+            "corrupt model file: section sizes disagree with the item, term and non-zero counts"
+                .into(),
         ));
     }
     check_offsets(&r, "fwd", &fwd_offsets, nnz)?;
@@ -312,7 +327,9 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Model> {
         || inv_items.iter().any(|&i| i as usize >= n)
         || id_order.iter().any(|&i| i as usize >= n)
     {
-        return Err(bad("corrupt model file: an index points past the end of its table".into()));
+        return Err(bad(
+            "corrupt model file: an index points past the end of its table".into(),
+        ));
     }
     for i in 1..vocab.len() {
         if vocab.get(i - 1) >= vocab.get(i) {
@@ -344,4 +361,67 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Model> {
         inv_items,
         inv_weights,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{Catalog, CatalogOptions};
+    use crate::jobs::NoProgress;
+    use crate::model::train;
+
+    fn bytes() -> Vec<u8> {
+        let cat = Catalog::from_bytes(
+            Path::new("t.csv"),
+            b"id,title\n1,sony tv\n2,kodak ink 10B\n",
+            &CatalogOptions::default(),
+        )
+        .unwrap();
+        let (m, _) = train(&cat, &ModelConfig::default(), &NoProgress).unwrap();
+        to_bytes(&m).unwrap()
+    }
+
+    fn err(b: &[u8]) -> String {
+        match from_bytes(Path::new("m.psm"), b) {
+            Ok(_) => panic!("loaded a damaged model"),
+            Err(e) => {
+                assert!(e.is_user_error());
+                e.to_string()
+            }
+        }
+    }
+
+    #[test]
+    fn round_trip_is_identical() {
+        let b = bytes();
+        let m = from_bytes(Path::new("m.psm"), &b).unwrap();
+        assert_eq!(to_bytes(&m).unwrap(), b);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m.find_item("2"), Some(1));
+        assert_eq!(m.title(0), "sony tv");
+    }
+
+    #[test]
+    fn damage_is_reported_not_panicked() {
+        let b = bytes();
+        assert!(err(b"hello").contains("not a prodsim model"));
+        let mut v = b.clone();
+        v[8] = 9;
+        assert!(err(&v).contains("version 9"));
+        for cut in [b.len() / 2, b.len() - 1, HEADER + 5] {
+            let e = err(&b[..cut]);
+            assert!(e.contains("truncated") || e.contains("corrupt"), "{e}");
+        }
+        // Flip every 97th byte past the header, one at a time.
+        for i in (HEADER..b.len()).step_by(97) {
+            let mut v = b.clone();
+            v[i] ^= 0x5A;
+            let _ = err(&v);
+        }
+        // A table claiming an enormous section must not allocate it.
+        let mut v = b.clone();
+        v[HEADER + 16..HEADER + 24].copy_from_slice(&u64::MAX.to_le_bytes());
+        let e = err(&v);
+        assert!(e.contains("checksum") || e.contains("truncated"), "{e}");
+    }
 }

@@ -7,7 +7,7 @@ pub mod format;
 mod train;
 
 pub use config::{ModelConfig, Scheme, VocabularyOptions, WeightingOptions};
-pub use train::{TrainReport, train};
+pub use train::{TrainReport, effective_config, timestamp_now, train};
 
 use crate::text::{Analyzer, TokenKind, key_text};
 use serde::{Deserialize, Serialize};

@@ -31,6 +31,14 @@ struct Entry {
     tf: f32,
 }
 
+/// A chunk's finished item vectors, concatenated; `lens` per item.
+struct ForwardPiece {
+    terms: Vec<u32>,
+    weights: Vec<f32>,
+    fields: Vec<u16>,
+    lens: Vec<u64>,
+}
+
 struct ChunkOut {
     keys: Vec<String>,
     df: Vec<u32>,
@@ -149,14 +157,9 @@ pub fn timestamp_now() -> String {
     rfc3339(secs)
 }
 
-/// Trains a model on a loaded catalogue. `config.fields` and `id_column`
-/// are taken from the catalogue as loaded (it already applied them).
-pub fn train(
-    catalog: &Catalog,
-    config: &ModelConfig,
-    progress: &dyn Progress,
-) -> Result<(Model, TrainReport)> {
-    let start = Instant::now();
+/// The config a model trained on `catalog` records: columns as the
+/// catalogue resolved them, stopword files read in.
+pub fn effective_config(catalog: &Catalog, config: &ModelConfig) -> Result<ModelConfig> {
     let mut config = config.clone();
     config.check()?;
     config.id_column = catalog.columns[catalog.id_column].clone();
@@ -166,8 +169,20 @@ pub fn train(
         .map(|f| format!("{}:{}", f.name, f.weight))
         .collect::<Vec<_>>()
         .join(",");
+    config.preprocess.resolve()?;
+    Ok(config)
+}
+
+/// Trains a model on a loaded catalogue. `config.fields` and `id_column`
+/// are taken from the catalogue as loaded (it already applied them).
+pub fn train(
+    catalog: &Catalog,
+    config: &ModelConfig,
+    progress: &dyn Progress,
+) -> Result<(Model, TrainReport)> {
+    let start = Instant::now();
+    let config = effective_config(catalog, config)?;
     let analyzer = Analyzer::new(&config.preprocess)?;
-    config.preprocess = analyzer.options().clone();
 
     let n = catalog.len();
     let ranges: Vec<std::ops::Range<usize>> = (0..n)
@@ -268,7 +283,7 @@ pub fn train(
     progress.update("weight", 0, n as u64);
     let scheme = config.weighting.scheme;
     let (k1, b) = (config.weighting.k1, config.weighting.b);
-    let pieces: Vec<(Vec<u32>, Vec<f32>, Vec<u16>, Vec<u64>)> = chunks
+    let pieces: Vec<ForwardPiece> = chunks
         .par_iter()
         .zip(local_to_tmp.par_iter())
         .map(|(c, map)| {
@@ -309,27 +324,32 @@ pub fn train(
                 }
                 lens.push(item.len() as u64);
             }
-            (terms, weights, fields, lens)
+            ForwardPiece {
+                terms,
+                weights,
+                fields,
+                lens,
+            }
         })
         .collect();
     let tokens_seen = chunks.iter().map(|c| c.tokens).sum();
     drop(chunks);
     drop(local_to_tmp);
 
-    let nnz: usize = pieces.iter().map(|p| p.0.len()).sum();
+    let nnz: usize = pieces.iter().map(|p| p.terms.len()).sum();
     let mut fwd_offsets = Vec::with_capacity(n + 1);
     fwd_offsets.push(0u64);
     let mut fwd_terms = Vec::with_capacity(nnz);
     let mut fwd_weights = Vec::with_capacity(nnz);
     let mut fwd_fields = Vec::with_capacity(nnz);
-    for (t, w, f, lens) in pieces {
-        for l in lens {
+    for p in pieces {
+        for l in p.lens {
             let last = *fwd_offsets.last().unwrap_or(&0);
             fwd_offsets.push(last + l);
         }
-        fwd_terms.extend_from_slice(&t);
-        fwd_weights.extend_from_slice(&w);
-        fwd_fields.extend_from_slice(&f);
+        fwd_terms.extend_from_slice(&p.terms);
+        fwd_weights.extend_from_slice(&p.weights);
+        fwd_fields.extend_from_slice(&p.fields);
     }
 
     // Inverted index by counting sort: items come out ascending per term.

@@ -39,8 +39,7 @@ pub fn join_codes(tokens: &[Token<'_>], out: &mut Vec<String>) {
     for pair in tokens.windows(2) {
         let (a, b) = (pair[0], pair[1]);
         let short = |t: &Token<'_>| t.text.chars().count() <= MAX_PREFIX_LEN;
-        let code_like =
-            (a.has_digit && (b.has_digit || short(&b))) || (b.has_digit && short(&a));
+        let code_like = (a.has_digit && (b.has_digit || short(&b))) || (b.has_digit && short(&a));
         if a.group == b.group || !code_like {
             continue;
         }
@@ -81,10 +80,7 @@ mod tests {
 
     #[test]
     fn groups_and_pairs() {
-        assert_eq!(
-            codes("sony wh-1000xm4 v2"),
-            vec!["wh1000xm4", "1000xm4v2"]
-        );
+        assert_eq!(codes("sony wh-1000xm4 v2"), vec!["wh1000xm4", "1000xm4v2"]);
     }
 
     #[test]

@@ -225,7 +225,11 @@ impl Analyzer {
         let mut stages = Vec::new();
         let mut finals = Vec::new();
         self.run(text, Some(&mut stages), &mut |key| {
-            finals.push(format!("{}:{}", TokenKind::of_key(key).name(), key_text(key)))
+            finals.push(format!(
+                "{}:{}",
+                TokenKind::of_key(key).name(),
+                key_text(key)
+            ))
         });
         stages.push(TraceStage {
             stage: "tokens".into(),
@@ -269,12 +273,7 @@ impl Analyzer {
         a
     }
 
-    fn run(
-        &self,
-        text: &str,
-        mut trace: Option<&mut Vec<TraceStage>>,
-        emit: &mut dyn FnMut(&str),
-    ) {
+    fn run(&self, text: &str, mut trace: Option<&mut Vec<TraceStage>>, emit: &mut dyn FnMut(&str)) {
         let norm = self.normalise(text, &mut trace);
         let mut record = |name: &str, items: &mut dyn Iterator<Item = &str>| {
             if let Some(t) = trace.as_deref_mut() {
@@ -409,10 +408,7 @@ mod tests {
     fn product_codes_meet_in_all_spellings() {
         let o = PreprocessOptions::default();
         for text in ["KX-TS3282B", "KXTS3282B", "kx ts3282b"] {
-            assert!(
-                keys(&o, text).contains(&"wkxts3282b".to_string()),
-                "{text}"
-            );
+            assert!(keys(&o, text).contains(&"wkxts3282b".to_string()), "{text}");
         }
     }
 
@@ -440,7 +436,11 @@ mod tests {
             ..PreprocessOptions::default()
         };
         let k = keys(&o, "ab tv");
-        let chars: Vec<&str> = k.iter().filter(|k| k.starts_with('c')).map(|k| &k[1..]).collect();
+        let chars: Vec<&str> = k
+            .iter()
+            .filter(|k| k.starts_with('c'))
+            .map(|k| &k[1..])
+            .collect();
         assert_eq!(chars, vec![" ab", "ab ", " ab ", " tv", "tv ", " tv "]);
         let k = keys(&o, "a");
         assert!(k.contains(&"c a ".to_string()));
@@ -481,7 +481,10 @@ mod tests {
             ]
         );
         assert_eq!(trace[4].output, vec!["creme for phones"]);
-        assert_eq!(trace.last().unwrap().output, vec!["word:creme", "word:phone"]);
+        assert_eq!(
+            trace.last().unwrap().output,
+            vec!["word:creme", "word:phone"]
+        );
     }
 
     #[test]

@@ -63,7 +63,10 @@ mod tests {
 
     #[test]
     fn accents_are_folded() {
-        assert_eq!(run(fold_accents, "Crème Brûlée Señor"), "Creme Brulee Senor");
+        assert_eq!(
+            run(fold_accents, "Crème Brûlée Señor"),
+            "Creme Brulee Senor"
+        );
     }
 
     #[test]

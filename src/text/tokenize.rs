@@ -84,7 +84,10 @@ mod tests {
 
     #[test]
     fn keeps_decimals_together() {
-        let t: Vec<String> = toks("15.6-inch 2.5. end.").into_iter().map(|t| t.0).collect();
+        let t: Vec<String> = toks("15.6-inch 2.5. end.")
+            .into_iter()
+            .map(|t| t.0)
+            .collect();
         assert_eq!(t, vec!["15.6", "inch", "2.5", "end"]);
     }
 
