@@ -439,7 +439,14 @@ fn write_table(out: &mut dyn Write, qid: &str, ranking: &Ranking, batch: bool) -
         .clamp(2, 40);
     writeln!(out, "{:>4}  {:>7}  {:<idw$}  title", "rank", "score", "id")?;
     for r in &ranking.results {
-        let id: String = printable(&r.item_id).chars().take(40).collect();
+        // Long ids (URLs) differ at the end: keep the tail.
+        let full = printable(&r.item_id);
+        let len = full.chars().count();
+        let id: String = if len > 40 {
+            format!("...{}", full.chars().skip(len - 37).collect::<String>())
+        } else {
+            full
+        };
         writeln!(
             out,
             "{:>4}  {:>7.4}  {:<idw$}  {}",
