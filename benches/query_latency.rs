@@ -27,9 +27,13 @@ fn main() {
         println!("query_latency: set PRODSIM_BENCH_MODEL (scripts/bench.sh does); skipping");
         return;
     };
-    let items: usize = env_or("PRODSIM_BENCH_ITEMS", "100000").parse().unwrap_or(100_000);
+    let items: usize = env_or("PRODSIM_BENCH_ITEMS", "100000")
+        .parse()
+        .unwrap_or(100_000);
     let seed: u64 = env_or("PRODSIM_BENCH_SEED", "42").parse().unwrap_or(42);
-    let n: usize = env_or("PRODSIM_BENCH_QUERIES", "2000").parse().unwrap_or(2000);
+    let n: usize = env_or("PRODSIM_BENCH_QUERIES", "2000")
+        .parse()
+        .unwrap_or(2000);
 
     let t = Instant::now();
     let model = match format::load(std::path::Path::new(&model_path)) {

@@ -37,37 +37,48 @@ fn tag(name: &str) -> [u8; 8] {
     t
 }
 
-fn le_bytes<T: Copy, const N: usize>(v: &[T], f: fn(T) -> [u8; N]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(v.len() * N);
-    for &x in v {
-        out.extend_from_slice(&f(x));
-    }
-    out
+/// A section's bytes as stored: little-endian arrays viewed in place (no
+/// copy on little-endian machines, which is every machine prodsim targets).
+fn raw<T: bytemuck::Pod>(v: &[T]) -> std::borrow::Cow<'_, [u8]> {
+    std::borrow::Cow::Borrowed(bytemuck::cast_slice(v))
 }
 
-/// Serialises a model to bytes. Deterministic: the same model gives the
-/// same bytes.
-pub fn to_bytes(model: &Model) -> Result<Vec<u8>> {
-    let sections: Vec<(&str, Vec<u8>)> = vec![
-        ("config", json(&model.config)?),
-        ("meta", json(&model.meta)?),
-        ("vocab.o", le_bytes(&model.vocab.offsets, u64::to_le_bytes)),
-        ("vocab.s", model.vocab.bytes.clone()),
-        ("idf", le_bytes(&model.idf, f32::to_le_bytes)),
-        ("termmax", le_bytes(&model.term_max, f32::to_le_bytes)),
-        ("ids.o", le_bytes(&model.ids.offsets, u64::to_le_bytes)),
-        ("ids.s", model.ids.bytes.clone()),
-        ("title.o", le_bytes(&model.titles.offsets, u64::to_le_bytes)),
-        ("title.s", model.titles.bytes.clone()),
-        ("idorder", le_bytes(&model.id_order, u32::to_le_bytes)),
-        ("fwd.o", le_bytes(&model.fwd_offsets, u64::to_le_bytes)),
-        ("fwd.t", le_bytes(&model.fwd_terms, u32::to_le_bytes)),
-        ("fwd.w", le_bytes(&model.fwd_weights, f32::to_le_bytes)),
-        ("fwd.f", le_bytes(&model.fwd_fields, u16::to_le_bytes)),
-        ("inv.o", le_bytes(&model.inv_offsets, u64::to_le_bytes)),
-        ("inv.i", le_bytes(&model.inv_items, u32::to_le_bytes)),
-        ("inv.w", le_bytes(&model.inv_weights, f32::to_le_bytes)),
-    ];
+#[cfg(not(target_endian = "little"))]
+compile_error!("prodsim's model format is little-endian; big-endian hosts are not supported");
+
+/// The sections of a model, in file order.
+fn sections(model: &Model) -> Result<Vec<(&'static str, std::borrow::Cow<'_, [u8]>)>> {
+    use std::borrow::Cow;
+    Ok(vec![
+        ("config", Cow::Owned(json(&model.config)?)),
+        ("meta", Cow::Owned(json(&model.meta)?)),
+        ("vocab.o", raw(&model.vocab.offsets)),
+        ("vocab.s", raw(&model.vocab.bytes)),
+        ("idf", raw(&model.idf)),
+        ("termmax", raw(&model.term_max)),
+        ("ids.o", raw(&model.ids.offsets)),
+        ("ids.s", raw(&model.ids.bytes)),
+        ("title.o", raw(&model.titles.offsets)),
+        ("title.s", raw(&model.titles.bytes)),
+        ("idorder", raw(&model.id_order)),
+        ("fwd.o", raw(&model.fwd_offsets)),
+        ("fwd.t", raw(&model.fwd_terms)),
+        ("fwd.w", raw(&model.fwd_weights)),
+        ("fwd.f", raw(&model.fwd_fields)),
+        ("inv.o", raw(&model.inv_offsets)),
+        ("inv.i", raw(&model.inv_items)),
+        ("inv.w", raw(&model.inv_weights)),
+    ])
+}
+
+/// Streams a model in the file layout. Deterministic: the same model gives
+/// the same bytes. Returns the number of bytes written.
+pub fn write_model(model: &Model, w: &mut dyn Write) -> Result<u64> {
+    let sections = sections(model)?;
+    let io = |e: std::io::Error| Error::Io {
+        context: "cannot write the model".into(),
+        source: e,
+    };
     let mut table = Vec::with_capacity(sections.len() * ENTRY);
     let mut offset = (HEADER + sections.len() * ENTRY) as u64;
     let mut placed = Vec::with_capacity(sections.len());
@@ -81,17 +92,28 @@ pub fn to_bytes(model: &Model) -> Result<Vec<u8>> {
         placed.push(offset);
         offset += data.len() as u64;
     }
-    let mut out = Vec::with_capacity(offset as usize);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&(sections.len() as u32).to_le_bytes());
-    out.extend_from_slice(&crc32fast::hash(&table).to_le_bytes());
-    out.extend_from_slice(&0u32.to_le_bytes());
-    out.extend_from_slice(&table);
+    let mut head = Vec::with_capacity(HEADER);
+    head.extend_from_slice(MAGIC);
+    head.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    head.extend_from_slice(&(sections.len() as u32).to_le_bytes());
+    head.extend_from_slice(&crc32fast::hash(&table).to_le_bytes());
+    head.extend_from_slice(&0u32.to_le_bytes());
+    w.write_all(&head).map_err(io)?;
+    w.write_all(&table).map_err(io)?;
+    let mut pos = (HEADER + table.len()) as u64;
     for ((_, data), at) in sections.iter().zip(placed) {
-        out.resize(at as usize, 0);
-        out.extend_from_slice(data);
+        let pad = (at - pos) as usize;
+        w.write_all(&[0u8; 8][..pad]).map_err(io)?;
+        w.write_all(data).map_err(io)?;
+        pos = at + data.len() as u64;
     }
+    Ok(pos)
+}
+
+/// The model file's bytes in memory (tests, small models).
+pub fn to_bytes(model: &Model) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    write_model(model, &mut out)?;
     Ok(out)
 }
 
@@ -102,9 +124,21 @@ fn json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>> {
 /// Writes a model atomically: a temporary file in the same directory,
 /// fsync, then rename, so a crash never leaves a half-written model.
 pub fn save(model: &Model, path: &Path) -> Result<u64> {
-    let bytes = to_bytes(model)?;
-    write_atomic(path, &bytes)?;
-    Ok(bytes.len() as u64)
+    let mut written = 0;
+    let mut failure = None;
+    write_atomic_with(path, &mut |w| match write_model(model, w) {
+        Ok(n) => {
+            written = n;
+            Ok(())
+        }
+        Err(Error::Io { source, .. }) => Err(source),
+        Err(e) => {
+            failure = Some(e);
+            Err(std::io::Error::other("model encoding failed"))
+        }
+    })
+    .map_err(|e| failure.take().unwrap_or(e))?;
+    Ok(written)
 }
 
 /// Atomic file write (temp + fsync + rename).
@@ -178,26 +212,21 @@ impl<'a> Reader<'a> {
         Ok(data)
     }
 
-    fn array<T, const N: usize>(&self, name: &str, f: fn([u8; N]) -> T) -> Result<Vec<T>> {
+    fn array<T: bytemuck::Pod>(&self, name: &str) -> Result<Vec<T>> {
         let data = self.section(name)?;
-        if data.len() % N != 0 {
+        let size = std::mem::size_of::<T>();
+        if data.len() % size != 0 {
             return Err(self.err(format!(
-                "corrupt model file: section {name:?} has {} bytes, not a multiple of {N}",
+                "corrupt model file: section {name:?} has {} bytes, not a multiple of {size}",
                 data.len()
             )));
         }
-        Ok(data
-            .chunks_exact(N)
-            .map(|c| {
-                let mut a = [0u8; N];
-                a.copy_from_slice(c);
-                f(a)
-            })
-            .collect())
+        // Copies into an aligned vector; the file is little-endian like the host.
+        Ok(bytemuck::pod_collect_to_vec(data))
     }
 
     fn strings(&self, name: &str, expect: usize) -> Result<StrTable> {
-        let offsets = self.array(&format!("{name}.o"), u64::from_le_bytes)?;
+        let offsets: Vec<u64> = self.array(&format!("{name}.o"))?;
         let bytes = self.section(&format!("{name}.s"))?.to_vec();
         if offsets.len() != expect + 1 {
             return Err(self.err(format!(
@@ -295,16 +324,16 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Model> {
     let vocab = r.strings("vocab", nterms)?;
     let ids = r.strings("ids", n)?;
     let titles = r.strings("title", n)?;
-    let idf = r.array("idf", f32::from_le_bytes)?;
-    let term_max = r.array("termmax", f32::from_le_bytes)?;
-    let id_order = r.array("idorder", u32::from_le_bytes)?;
-    let fwd_offsets = r.array("fwd.o", u64::from_le_bytes)?;
-    let fwd_terms = r.array("fwd.t", u32::from_le_bytes)?;
-    let fwd_weights = r.array("fwd.w", f32::from_le_bytes)?;
-    let fwd_fields = r.array("fwd.f", u16::from_le_bytes)?;
-    let inv_offsets = r.array("inv.o", u64::from_le_bytes)?;
-    let inv_items = r.array("inv.i", u32::from_le_bytes)?;
-    let inv_weights = r.array("inv.w", f32::from_le_bytes)?;
+    let idf = r.array::<f32>("idf")?;
+    let term_max = r.array::<f32>("termmax")?;
+    let id_order = r.array::<u32>("idorder")?;
+    let fwd_offsets = r.array::<u64>("fwd.o")?;
+    let fwd_terms = r.array::<u32>("fwd.t")?;
+    let fwd_weights = r.array::<f32>("fwd.w")?;
+    let fwd_fields = r.array::<u16>("fwd.f")?;
+    let inv_offsets = r.array::<u64>("inv.o")?;
+    let inv_items = r.array::<u32>("inv.i")?;
+    let inv_weights = r.array::<f32>("inv.w")?;
     let sizes_ok = idf.len() == nterms
         && term_max.len() == nterms
         && id_order.len() == n

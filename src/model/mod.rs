@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod format;
+mod intern;
 mod train;
 
 pub use config::{ModelConfig, Scheme, VocabularyOptions, WeightingOptions};

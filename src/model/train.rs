@@ -1,13 +1,13 @@
 //! Training: catalogue + config -> model, in parallel chunks, with memory
 //! proportional to the non-zeros and no step quadratic in the items.
 
+use super::intern::Interner;
 use super::{FORMAT_VERSION, Model, ModelConfig, ModelMeta, Scheme, StrTable};
 use crate::catalog::{Catalog, sha256_hex};
 use crate::error::{Error, Result};
 use crate::jobs::Progress;
 use crate::text::{Analyzer, TokenKind};
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 use std::time::Instant;
 
 /// Items per parallel work unit: big enough to amortise the chunk's
@@ -40,7 +40,7 @@ struct ForwardPiece {
 }
 
 struct ChunkOut {
-    keys: Vec<String>,
+    keys: Interner,
     df: Vec<u32>,
     /// End offset into `entries` of each item.
     ends: Vec<usize>,
@@ -57,9 +57,8 @@ fn analyse_chunk(
     config: &ModelConfig,
 ) -> ChunkOut {
     let sublinear = config.weighting.sublinear_tf && config.weighting.scheme == Scheme::Tfidf;
-    let mut map: FxHashMap<String, u32> = FxHashMap::default();
     let mut out = ChunkOut {
-        keys: Vec::new(),
+        keys: Interner::default(),
         df: Vec::new(),
         ends: Vec::with_capacity(rows.len()),
         entries: Vec::new(),
@@ -73,26 +72,18 @@ fn analyse_chunk(
         for (f, &(col, _)) in catalog.fields.iter().enumerate() {
             let text = catalog.cell(row, col);
             analyzer.analyze(text, &mut |key| {
-                let id = match map.get(key) {
-                    Some(&id) => id,
-                    None => {
-                        let id = out.keys.len() as u32;
-                        map.insert(key.to_string(), id);
-                        out.keys.push(key.to_string());
-                        out.df.push(0);
-                        id
-                    }
-                };
+                let id = out.keys.intern(key);
                 occ.push((id, f as u8));
             });
         }
+        out.df.resize(out.keys.len(), 0);
         out.tokens += occ.len() as u64;
         occ.sort_unstable();
         let mut len = 0f32;
         let mut i = 0;
         while i < occ.len() {
             let term = occ[i].0;
-            let kind_w = analyzer.kind_weight(TokenKind::of_key(&out.keys[term as usize]));
+            let kind_w = analyzer.kind_weight(TokenKind::of_key(out.keys.get(term)));
             let mut tf = 0f32;
             let mut bits = 0u16;
             while i < occ.len() && occ[i].0 == term {
@@ -207,24 +198,22 @@ pub fn train(
 
     // Merge chunk vocabularies into global temporary ids with their df.
     progress.update("vocabulary", 0, chunks.len() as u64);
-    let mut global: FxHashMap<&str, u32> = FxHashMap::default();
-    let mut gkeys: Vec<&str> = Vec::new();
+    let mut global = Interner::default();
     let mut gdf: Vec<u32> = Vec::new();
     let mut local_to_tmp: Vec<Vec<u32>> = Vec::with_capacity(chunks.len());
     for c in &chunks {
         let mut map = Vec::with_capacity(c.keys.len());
-        for (k, &df) in c.keys.iter().zip(&c.df) {
-            let id = *global.entry(k.as_str()).or_insert_with(|| {
-                gkeys.push(k.as_str());
+        for (local, &df) in c.df.iter().enumerate() {
+            let id = global.intern(c.keys.get(local as u32));
+            if id as usize == gdf.len() {
                 gdf.push(0);
-                (gkeys.len() - 1) as u32
-            });
+            }
             gdf[id as usize] += df;
             map.push(id);
         }
         local_to_tmp.push(map);
     }
-    drop(global);
+    let gkeys: Vec<&str> = (0..global.len() as u32).map(|i| global.get(i)).collect();
 
     // Vocabulary filters: min_df, max_df, then max_features by df.
     let v = &config.vocabulary;
