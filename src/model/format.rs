@@ -46,8 +46,11 @@ fn raw<T: bytemuck::Pod>(v: &[T]) -> std::borrow::Cow<'_, [u8]> {
 #[cfg(not(target_endian = "little"))]
 compile_error!("prodsim's model format is little-endian; big-endian hosts are not supported");
 
+/// A named section's bytes, borrowed from the model where possible.
+type Section<'a> = (&'static str, std::borrow::Cow<'a, [u8]>);
+
 /// The sections of a model, in file order.
-fn sections(model: &Model) -> Result<Vec<(&'static str, std::borrow::Cow<'_, [u8]>)>> {
+fn sections(model: &Model) -> Result<Vec<Section<'_>>> {
     use std::borrow::Cow;
     Ok(vec![
         ("config", Cow::Owned(json(&model.config)?)),
