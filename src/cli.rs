@@ -93,6 +93,9 @@ pub struct QueryArgs {
     /// Include the per-token breakdown of every score.
     #[arg(long)]
     pub explain: bool,
+    /// Include the query's preprocessing trace (each stage's output).
+    #[arg(long)]
+    pub trace: bool,
 }
 
 #[derive(Debug, Args)]
@@ -339,6 +342,9 @@ fn cmd_query(a: &QueryArgs, out: &mut dyn Write) -> Result<()> {
                     "query": ranking.query,
                     "results": ranking.results,
                 });
+                if a.trace {
+                    v["query"]["trace"] = serde_json::to_value(trace_of(&model, &q.query))?;
+                }
                 if batch {
                     v["query"]["query_id"] = serde_json::Value::String(q.id.clone());
                     writeln!(out, "{}", serde_json::to_string(&v)?)?;
@@ -356,10 +362,28 @@ fn cmd_query(a: &QueryArgs, out: &mut dyn Write) -> Result<()> {
                 }
             }
             QueryFormat::Csv => write_csv(out, &q.id, &ranking, a.explain)?,
-            QueryFormat::Table => write_table(out, &q.id, &ranking, batch)?,
+            QueryFormat::Table => {
+                if a.trace {
+                    for stage in trace_of(&model, &q.query) {
+                        let shown: Vec<String> =
+                            stage.output.iter().map(|t| format!("{:?}", printable(t))).collect();
+                        writeln!(out, "  {:<13} {}", stage.stage, shown.join(" "))?;
+                    }
+                }
+                write_table(out, &q.id, &ranking, batch)?
+            }
         }
     }
     Ok(())
+}
+
+/// The preprocessing trace of a query: of its text, or of an item's title.
+fn trace_of(model: &Model, query: &Query) -> Vec<crate::text::TraceStage> {
+    let text = match query {
+        Query::Text(t) => t.as_str(),
+        Query::Item(id) => model.find_item(id).map_or("", |i| model.title(i)),
+    };
+    model.analyzer().trace(text)
 }
 
 fn write_csv(out: &mut dyn Write, qid: &str, ranking: &Ranking, explain: bool) -> Result<()> {
