@@ -365,8 +365,11 @@ fn cmd_query(a: &QueryArgs, out: &mut dyn Write) -> Result<()> {
             QueryFormat::Table => {
                 if a.trace {
                     for stage in trace_of(&model, &q.query) {
-                        let shown: Vec<String> =
-                            stage.output.iter().map(|t| format!("{:?}", printable(t))).collect();
+                        let shown: Vec<String> = stage
+                            .output
+                            .iter()
+                            .map(|t| format!("{:?}", printable(t)))
+                            .collect();
                         writeln!(out, "  {:<13} {}", stage.stage, shown.join(" "))?;
                     }
                 }
