@@ -423,8 +423,10 @@ fn decode(file: &str, line: u64, column: &str, raw: &[u8]) -> Result<String> {
 }
 
 /// A quoted field that never closes swallows the rest of the file into one
-/// record; the csv parser accepts that silently, so count the quotes of a
-/// record that ends at end of file: an odd count means an open quote.
+/// record, and the csv parser accepts that silently. So for the record that
+/// ends at end of file, re-scan its bytes with RFC 4180's rules (a quote
+/// opens a field only at the field's start; `""` inside is an escaped
+/// quote) and report a field still open at the end.
 fn check_quotes(
     file: &str,
     bytes: &[u8],
@@ -438,14 +440,7 @@ fn check_quotes(
     let Some(pos) = record.position() else {
         return Ok(());
     };
-    let start = pos.byte() as usize;
-    let quotes = bytes
-        .get(start..)
-        .unwrap_or(&[])
-        .iter()
-        .filter(|&&b| b == b'"')
-        .count();
-    if quotes % 2 == 1 {
+    if ends_inside_quotes(bytes.get(pos.byte() as usize..).unwrap_or(&[])) {
         return Err(Error::input(format!(
             "{file}: line {}: a quoted field opened in this record is never closed (unterminated quote); \
              close it with a `\"` or double any `\"` inside the value",
@@ -453,6 +448,34 @@ fn check_quotes(
         )));
     }
     Ok(())
+}
+
+/// True when `record` (bytes up to end of file) ends inside a quoted field.
+fn ends_inside_quotes(record: &[u8]) -> bool {
+    let mut at_field_start = true;
+    let mut quoted = false;
+    let mut i = 0;
+    while i < record.len() {
+        let b = record[i];
+        if quoted {
+            if b == b'"' {
+                if record.get(i + 1) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    quoted = false;
+                }
+            }
+        } else if b == b'"' && at_field_start {
+            quoted = true;
+        } else {
+            at_field_start = b == b',' || b == b'\n' || b == b'\r';
+            i += 1;
+            continue;
+        }
+        at_field_start = false;
+        i += 1;
+    }
+    quoted
 }
 
 #[cfg(test)]
@@ -571,6 +594,25 @@ mod tests {
         let b = load("id,title\n1,b\n", &CatalogOptions::default()).unwrap();
         assert_ne!(a.fingerprint, b.fingerprint);
         assert_eq!(a.fingerprint.len(), 64);
+    }
+
+    #[test]
+    fn quote_scanner_follows_rfc4180() {
+        assert!(ends_inside_quotes(b"p2,\"Kodak ink\np3,x\n"));
+        assert!(ends_inside_quotes(b"p2,\"a\"\"b\n"));
+        assert!(!ends_inside_quotes(b"p2,\"a\"\"b\"\n"));
+        assert!(!ends_inside_quotes(b"p9,Monitor 24\" wide\n"));
+        assert!(!ends_inside_quotes(b"p9,\"Monitor, 24in\",12\" wide"));
+    }
+
+    #[test]
+    fn a_literal_quote_in_the_last_row_is_not_an_error() {
+        let c = load(
+            "id,title\n1,a\n2,Monitor 24\" wide\n",
+            &CatalogOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(c.title(1), "Monitor 24\" wide");
     }
 
     #[test]
