@@ -1,7 +1,7 @@
 //! The command line: argument types and one function per subcommand, each
 //! writing to any `Write` so tests can run them without a process.
 
-use crate::catalog::{Catalog, CatalogOptions, parse_fields};
+use crate::catalog::{Catalog, parse_fields};
 use crate::error::Error;
 use crate::eval::evaluate;
 use crate::jobs::NoProgress;
@@ -180,13 +180,7 @@ fn human_bytes(n: u64) -> String {
 
 fn cmd_train(a: &TrainArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
     let config = build_config(a)?;
-    let catalog = Catalog::load(
-        &a.catalog,
-        &CatalogOptions {
-            id_column: Some(config.id_column.clone()),
-            fields: config.field_specs()?,
-        },
-    )?;
+    let catalog = Catalog::load(&a.catalog, &config.catalog_options()?)?;
     for w in &catalog.warnings {
         writeln!(err, "warning: {w}")?;
     }

@@ -2,7 +2,7 @@
 //! `sample-data/`, and its model, built on first use (about 0.15 s) instead
 //! of being committed as a 10 MB binary.
 
-use crate::catalog::{Catalog, CatalogOptions};
+use crate::catalog::Catalog;
 use crate::error::{Error, Result};
 use crate::jobs::NoProgress;
 use crate::model::{FORMAT_VERSION, Model, ModelConfig, effective_config, format, train};
@@ -52,13 +52,7 @@ pub fn ensure_model(sample: &Sample) -> Result<(Model, bool)> {
         )));
     }
     let config = ModelConfig::from_file(&sample.config)?;
-    let catalog = Catalog::load(
-        &sample.catalog,
-        &CatalogOptions {
-            id_column: Some(config.id_column.clone()),
-            fields: config.field_specs()?,
-        },
-    )?;
+    let catalog = Catalog::load(&sample.catalog, &config.catalog_options()?)?;
     if let Ok(model) = format::load(&sample.model)
         && model.meta.format_version == FORMAT_VERSION
         && model.meta.catalog_fingerprint == catalog.fingerprint

@@ -1,7 +1,7 @@
 //! `ModelConfig`: everything that decides a model, read from TOML and
 //! `--set key=value`, hashed into the model's identity.
 
-use crate::catalog::{FieldSpec, parse_fields};
+use crate::catalog::{CatalogOptions, FieldSpec, parse_fields};
 use crate::error::{Error, Result};
 use crate::text::PreprocessOptions;
 use serde::{Deserialize, Serialize};
@@ -223,6 +223,14 @@ impl ModelConfig {
         } else {
             parse_fields(&self.fields).map(Some)
         }
+    }
+
+    /// How to read a catalogue for this config.
+    pub fn catalog_options(&self) -> Result<CatalogOptions> {
+        Ok(CatalogOptions {
+            id_column: Some(self.id_column.clone()),
+            fields: self.field_specs()?,
+        })
     }
 
     /// Canonical JSON, the input of the config hash.
