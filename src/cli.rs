@@ -33,6 +33,27 @@ pub enum Command {
     Info(InfoArgs),
     /// Write a seeded synthetic catalogue (for benchmarks).
     Generate(GenerateArgs),
+    /// Open the explorer on a catalogue and a model.
+    Tui(TuiArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TuiArgs {
+    /// Catalogue CSV (the one the model was trained on).
+    #[arg(long)]
+    pub catalog: PathBuf,
+    /// Model file.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Judgements CSV whose grades are shown as labels.
+    #[arg(long)]
+    pub judgements: Option<PathBuf>,
+    /// Neighbours to show.
+    #[arg(long, default_value_t = 20)]
+    pub k: usize,
+    /// Plain ASCII borders and bars (also PRODSIM_ASCII=1; automatic without a UTF-8 locale).
+    #[arg(long)]
+    pub ascii: bool,
 }
 
 #[derive(Debug, Args)]
@@ -140,6 +161,7 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result
         Command::Eval(a) => cmd_eval(&a, out, err),
         Command::Info(a) => cmd_info(&a, out),
         Command::Generate(a) => cmd_generate(&a, out),
+        Command::Tui(a) => cmd_tui(&a),
     }
 }
 
@@ -598,9 +620,75 @@ fn cmd_generate(a: &GenerateArgs, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// `prodsim` without a command: opens the bundled sample (building its
-/// model on first use) and shows one explained query, with what to try next.
+/// Grades of a judgements file keyed by (query kind, query, item id).
+pub fn load_labels(
+    path: &Path,
+) -> Result<std::collections::HashMap<(String, String, String), i32>> {
+    let j = Judgements::load(path)?;
+    Ok(j.rows
+        .into_iter()
+        .map(|r| {
+            (
+                (
+                    r.query.kind().to_string(),
+                    r.query.value().to_string(),
+                    r.item_id,
+                ),
+                r.grade,
+            )
+        })
+        .collect())
+}
+
+fn cmd_tui(a: &TuiArgs) -> Result<()> {
+    let model = load_model(&a.model)?;
+    let catalog = Catalog::load(&a.catalog, &model.config.catalog_options()?)?;
+    let labels = match &a.judgements {
+        Some(p) => load_labels(p)?,
+        None => Default::default(),
+    };
+    open_explorer(catalog, model, labels, a.k, a.ascii)
+}
+
+fn open_explorer(
+    catalog: Catalog,
+    model: Model,
+    labels: std::collections::HashMap<(String, String, String), i32>,
+    k: usize,
+    ascii: bool,
+) -> Result<()> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(Error::input(
+            "the explorer needs a terminal (stdin and stdout); for scripts use `prodsim query`",
+        )
+        .into());
+    }
+    crate::tui::run(crate::tui::Options {
+        catalog,
+        model,
+        labels,
+        ascii,
+        k,
+    })
+}
+
+/// `prodsim` without a command: the explorer on the bundled sample (its
+/// model built on first use); without a terminal, one explained query as text.
 pub fn run_default(out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+        let sample = crate::sample::Sample::at(&crate::sample::sample_dir());
+        let (model, _) = crate::sample::ensure_model(&sample)?;
+        let catalog = Catalog::load(&sample.catalog, &model.config.catalog_options()?)?;
+        let labels = load_labels(&sample.judgements)?;
+        return open_explorer(catalog, model, labels, 20, false);
+    }
+    run_sample_text(out, err)
+}
+
+/// The sample as text: one explained query and what to try next.
+pub fn run_sample_text(out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
     let dir = crate::sample::sample_dir();
     let sample = crate::sample::Sample::at(&dir);
     let started = std::time::Instant::now();

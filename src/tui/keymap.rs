@@ -1,0 +1,417 @@
+//! The key map as data: (mode, key) -> command, with the labels the help
+//! overlay and the hint line are generated from.
+
+use super::action::Command;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Which keys apply: the explorer's panes, a text input, or an overlay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Moving around the neighbours and breakdown panes.
+    Normal,
+    /// Typing the free-text query.
+    Query,
+    /// The fuzzy item picker or the keyword search (a list with an input).
+    Finder,
+    /// A read-only overlay: details, trace, help.
+    Overlay,
+    /// The catalogue/model mismatch notice.
+    Notice,
+}
+
+impl Mode {
+    /// Heading used in the help overlay.
+    pub fn title(self) -> &'static str {
+        match self {
+            Mode::Normal => "Panes",
+            Mode::Query => "Typing a query",
+            Mode::Finder => "Item picker / keyword search",
+            Mode::Overlay => "Details, trace, help",
+            Mode::Notice => "Model/catalogue mismatch",
+        }
+    }
+}
+
+/// One binding.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding {
+    pub mode: Mode,
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+    pub command: Command,
+    /// What the help overlay says the command does.
+    pub help: &'static str,
+}
+
+const NONE: KeyModifiers = KeyModifiers::NONE;
+const CTRL: KeyModifiers = KeyModifiers::CONTROL;
+
+const fn b(
+    mode: Mode,
+    code: KeyCode,
+    mods: KeyModifiers,
+    command: Command,
+    help: &'static str,
+) -> Binding {
+    Binding {
+        mode,
+        code,
+        mods,
+        command,
+        help,
+    }
+}
+
+use Command as C;
+use KeyCode as K;
+use Mode as M;
+
+/// The default bindings. Order matters only for the help overlay.
+pub const BINDINGS: &[Binding] = &[
+    b(M::Normal, K::Char('/'), NONE, C::EditQuery, "type a query"),
+    b(M::Normal, K::Char('i'), NONE, C::EditQuery, "type a query"),
+    b(
+        M::Normal,
+        K::Char('f'),
+        NONE,
+        C::PickItem,
+        "find an item (fuzzy)",
+    ),
+    b(
+        M::Normal,
+        K::Char('s'),
+        NONE,
+        C::KeywordSearch,
+        "keyword search (brand:sony tv)",
+    ),
+    b(M::Normal, K::Char('j'), NONE, C::Down, "next row"),
+    b(M::Normal, K::Down, NONE, C::Down, "next row"),
+    b(M::Normal, K::Char('k'), NONE, C::Up, "previous row"),
+    b(M::Normal, K::Up, NONE, C::Up, "previous row"),
+    b(M::Normal, K::Char('d'), CTRL, C::PageDown, "page down"),
+    b(M::Normal, K::PageDown, NONE, C::PageDown, "page down"),
+    b(M::Normal, K::Char('u'), CTRL, C::PageUp, "page up"),
+    b(M::Normal, K::PageUp, NONE, C::PageUp, "page up"),
+    b(M::Normal, K::Char('g'), NONE, C::Top, "first row"),
+    b(M::Normal, K::Home, NONE, C::Top, "first row"),
+    b(M::Normal, K::Char('G'), NONE, C::Bottom, "last row"),
+    b(M::Normal, K::End, NONE, C::Bottom, "last row"),
+    b(M::Normal, K::Tab, NONE, C::NextPane, "next pane"),
+    b(M::Normal, K::BackTab, NONE, C::PrevPane, "previous pane"),
+    b(
+        M::Normal,
+        K::Enter,
+        NONE,
+        C::Confirm,
+        "use the selected neighbour as the query",
+    ),
+    b(
+        M::Normal,
+        K::Char('d'),
+        NONE,
+        C::Details,
+        "all columns of the selected item",
+    ),
+    b(
+        M::Normal,
+        K::Char('t'),
+        NONE,
+        C::Trace,
+        "preprocessing trace of the query",
+    ),
+    b(
+        M::Normal,
+        K::Char('+'),
+        NONE,
+        C::MoreNeighbours,
+        "more neighbours (k)",
+    ),
+    b(
+        M::Normal,
+        K::Char('-'),
+        NONE,
+        C::FewerNeighbours,
+        "fewer neighbours (k)",
+    ),
+    b(M::Normal, K::Char('?'), NONE, C::Help, "this help"),
+    b(M::Normal, K::Char('q'), NONE, C::Quit, "quit"),
+    b(M::Normal, K::Esc, NONE, C::Back, "back to the query"),
+    b(
+        M::Query,
+        K::Enter,
+        NONE,
+        C::Back,
+        "done typing: go to the neighbours",
+    ),
+    b(
+        M::Query,
+        K::Esc,
+        NONE,
+        C::Back,
+        "done typing: go to the neighbours",
+    ),
+    b(
+        M::Query,
+        K::Down,
+        NONE,
+        C::Back,
+        "done typing: go to the neighbours",
+    ),
+    b(M::Query, K::Tab, NONE, C::NextPane, "next pane"),
+    b(
+        M::Query,
+        K::Backspace,
+        NONE,
+        C::DeleteBack,
+        "delete a character",
+    ),
+    b(M::Query, K::Char('w'), CTRL, C::DeleteWord, "delete a word"),
+    b(
+        M::Query,
+        K::Char('u'),
+        CTRL,
+        C::ClearInput,
+        "clear the query",
+    ),
+    b(M::Query, K::Left, NONE, C::CursorLeft, "cursor left"),
+    b(M::Query, K::Right, NONE, C::CursorRight, "cursor right"),
+    b(M::Query, K::Home, NONE, C::CursorHome, "start of line"),
+    b(M::Query, K::End, NONE, C::CursorEnd, "end of line"),
+    b(
+        M::Finder,
+        K::Enter,
+        NONE,
+        C::Confirm,
+        "use the highlighted item as the query",
+    ),
+    b(M::Finder, K::Esc, NONE, C::Back, "close"),
+    b(M::Finder, K::Down, NONE, C::Down, "next match"),
+    b(M::Finder, K::Char('n'), CTRL, C::Down, "next match"),
+    b(M::Finder, K::Char('j'), CTRL, C::Down, "next match"),
+    b(M::Finder, K::Up, NONE, C::Up, "previous match"),
+    b(M::Finder, K::Char('p'), CTRL, C::Up, "previous match"),
+    b(M::Finder, K::Char('k'), CTRL, C::Up, "previous match"),
+    b(M::Finder, K::PageDown, NONE, C::PageDown, "page down"),
+    b(M::Finder, K::PageUp, NONE, C::PageUp, "page up"),
+    b(
+        M::Finder,
+        K::Backspace,
+        NONE,
+        C::DeleteBack,
+        "delete a character",
+    ),
+    b(
+        M::Finder,
+        K::Char('w'),
+        CTRL,
+        C::DeleteWord,
+        "delete a word",
+    ),
+    b(M::Finder, K::Char('u'), CTRL, C::ClearInput, "clear"),
+    b(M::Overlay, K::Esc, NONE, C::Back, "close"),
+    b(M::Overlay, K::Char('q'), NONE, C::Back, "close"),
+    b(M::Overlay, K::Char('?'), NONE, C::Back, "close"),
+    b(M::Overlay, K::Char('j'), NONE, C::Down, "scroll down"),
+    b(M::Overlay, K::Down, NONE, C::Down, "scroll down"),
+    b(M::Overlay, K::Char('k'), NONE, C::Up, "scroll up"),
+    b(M::Overlay, K::Up, NONE, C::Up, "scroll up"),
+    b(
+        M::Notice,
+        K::Char('r'),
+        NONE,
+        C::Retrain,
+        "retrain the model on this catalogue",
+    ),
+    b(
+        M::Notice,
+        K::Esc,
+        NONE,
+        C::Back,
+        "continue with the model as it is",
+    ),
+    b(M::Notice, K::Char('q'), NONE, C::Quit, "quit"),
+];
+
+/// The command a key means in a mode; `None` for an unbound key (which in
+/// an input mode is a typed character, see [`typed_char`]).
+pub fn lookup(mode: Mode, key: &KeyEvent) -> Option<Command> {
+    if key.code == KeyCode::Char('c') && key.modifiers.contains(CTRL) {
+        return Some(Command::Quit);
+    }
+    // Shift is part of the character itself ('G', '?', '+').
+    let mods = key.modifiers - KeyModifiers::SHIFT;
+    BINDINGS
+        .iter()
+        .find(|b| b.mode == mode && b.code == key.code && b.mods == mods)
+        .map(|b| b.command)
+}
+
+/// A printable character typed without Ctrl/Alt.
+pub fn typed_char(key: &KeyEvent) -> Option<char> {
+    match key.code {
+        KeyCode::Char(c) if !key.modifiers.intersects(CTRL | KeyModifiers::ALT) => Some(c),
+        _ => None,
+    }
+}
+
+/// Human label of a key, e.g. `Ctrl-d`, `Enter`, `j`.
+pub fn key_label(code: KeyCode, mods: KeyModifiers, ascii: bool) -> String {
+    let base = match code {
+        KeyCode::Char(' ') => "Space".to_string(),
+        KeyCode::Char(c) => c.to_string(),
+        KeyCode::Enter => "Enter".into(),
+        KeyCode::Esc => "Esc".into(),
+        KeyCode::Tab => "Tab".into(),
+        KeyCode::BackTab => "Shift-Tab".into(),
+        KeyCode::Backspace => "Backspace".into(),
+        KeyCode::Up => if ascii { "Up" } else { "↑" }.into(),
+        KeyCode::Down => if ascii { "Down" } else { "↓" }.into(),
+        KeyCode::Left => if ascii { "Left" } else { "←" }.into(),
+        KeyCode::Right => if ascii { "Right" } else { "→" }.into(),
+        KeyCode::PageUp => "PgUp".into(),
+        KeyCode::PageDown => "PgDn".into(),
+        KeyCode::Home => "Home".into(),
+        KeyCode::End => "End".into(),
+        other => format!("{other:?}"),
+    };
+    if mods.contains(CTRL) {
+        format!("Ctrl-{base}")
+    } else {
+        base
+    }
+}
+
+/// Help lines for a mode: keys joined per command, in binding order.
+pub fn help_lines(mode: Mode, ascii: bool) -> Vec<(String, &'static str)> {
+    let mut out: Vec<(String, &'static str, Command)> = Vec::new();
+    for bnd in BINDINGS.iter().filter(|b| b.mode == mode) {
+        let label = key_label(bnd.code, bnd.mods, ascii);
+        match out
+            .iter_mut()
+            .find(|(_, h, c)| *c == bnd.command && *h == bnd.help)
+        {
+            Some(entry) => {
+                entry.0.push_str(" / ");
+                entry.0.push_str(&label);
+            }
+            None => out.push((label, bnd.help, bnd.command)),
+        }
+    }
+    out.into_iter().map(|(k, h, _)| (k, h)).collect()
+}
+
+/// The short hint line for a mode, from the same table.
+pub fn hints(mode: Mode, ascii: bool) -> Vec<(String, &'static str)> {
+    let wanted: &[Command] = match mode {
+        Mode::Normal => &[
+            C::EditQuery,
+            C::PickItem,
+            C::KeywordSearch,
+            C::Details,
+            C::Trace,
+            C::Help,
+            C::Quit,
+        ],
+        Mode::Query => &[C::Back, C::ClearInput],
+        Mode::Finder => &[C::Confirm, C::Down, C::Back],
+        Mode::Overlay => &[C::Back, C::Down],
+        Mode::Notice => &[C::Retrain, C::Back, C::Quit],
+    };
+    let short = |c: Command| match (mode, c) {
+        (Mode::Query, C::Back) => "to neighbours",
+        (Mode::Notice, C::Back) => "continue",
+        _ => short_name(c),
+    };
+    fn short_name(c: Command) -> &'static str {
+        match c {
+            C::EditQuery => "query",
+            C::PickItem => "find item",
+            C::KeywordSearch => "keyword",
+            C::Details => "details",
+            C::Trace => "trace",
+            C::Help => "help",
+            C::Quit => "quit",
+            C::Back => "back",
+            C::ClearInput => "clear",
+            C::Confirm => "pick",
+            C::Down => "move",
+            C::Retrain => "retrain",
+            _ => "",
+        }
+    }
+    wanted
+        .iter()
+        .filter_map(|&c| {
+            BINDINGS
+                .iter()
+                .find(|b| b.mode == mode && b.command == c)
+                .map(|b| (key_label(b.code, b.mods, ascii), short(c)))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, mods)
+    }
+
+    #[test]
+    fn lookups() {
+        assert_eq!(lookup(M::Normal, &key(K::Char('q'), NONE)), Some(C::Quit));
+        assert_eq!(lookup(M::Query, &key(K::Char('q'), NONE)), None);
+        assert_eq!(lookup(M::Query, &key(K::Char('c'), CTRL)), Some(C::Quit));
+        assert_eq!(
+            lookup(M::Normal, &key(K::Char('G'), KeyModifiers::SHIFT)),
+            Some(C::Bottom)
+        );
+        assert_eq!(
+            lookup(M::Normal, &key(K::Char('d'), CTRL)),
+            Some(C::PageDown)
+        );
+        assert_eq!(
+            lookup(M::Normal, &key(K::Char('d'), NONE)),
+            Some(C::Details)
+        );
+        assert_eq!(typed_char(&key(K::Char('x'), NONE)), Some('x'));
+        assert_eq!(typed_char(&key(K::Char('x'), CTRL)), None);
+    }
+
+    #[test]
+    fn help_is_generated_from_the_bindings() {
+        let lines = help_lines(M::Normal, true);
+        assert!(
+            lines
+                .iter()
+                .any(|(k, h)| k == "j / Down" && *h == "next row")
+        );
+        assert!(lines.iter().any(|(k, _)| k == "Ctrl-d / PgDn"));
+        // Every binding appears in the help of its mode.
+        for bnd in BINDINGS {
+            let lines = help_lines(bnd.mode, true);
+            let label = key_label(bnd.code, bnd.mods, true);
+            assert!(
+                lines
+                    .iter()
+                    .any(|(k, h)| *h == bnd.help && k.split(" / ").any(|x| x == label)),
+                "{label} missing"
+            );
+        }
+    }
+
+    #[test]
+    fn no_key_is_bound_twice_in_a_mode() {
+        for (i, a) in BINDINGS.iter().enumerate() {
+            for bnd in &BINDINGS[i + 1..] {
+                assert!(
+                    !(a.mode == bnd.mode && a.code == bnd.code && a.mods == bnd.mods),
+                    "{:?} {:?} bound twice",
+                    a.mode,
+                    a.code
+                );
+            }
+        }
+    }
+}

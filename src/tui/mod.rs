@@ -1,0 +1,165 @@
+//! The explorer: the only code that touches the terminal. `run` sets the
+//! terminal up (and always restores it, also on panic), starts the workers
+//! and loops: wait for an event, turn it into an `Action`, `update`, draw
+//! only when something changed.
+
+pub mod action;
+pub mod app;
+pub mod keymap;
+pub mod theme;
+pub mod view;
+mod worker;
+
+use crate::catalog::Catalog;
+use crate::model::Model;
+use action::Action;
+use anyhow::Result;
+use app::App;
+use crossterm::event::{self, Event, KeyEvent, KeyEventKind};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use ratatui::backend::CrosstermBackend;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::mpsc;
+
+/// What the explorer opens.
+pub struct Options {
+    pub catalog: Catalog,
+    pub model: Model,
+    /// Judged grades by (query kind, query, item id), shown as labels.
+    pub labels: HashMap<(String, String, String), i32>,
+    pub ascii: bool,
+    pub k: usize,
+}
+
+/// One queue for everything the loop reacts to.
+pub enum Msg {
+    /// A key press; turned into an action with the app's current mode.
+    Key(KeyEvent),
+    /// Anything else: resizes, worker results, job progress.
+    Act(Action),
+}
+
+/// Turns a key into an action for the app's mode: a bound command, or a
+/// typed character in a mode with an input line.
+pub fn key_to_action(app: &App, key: &KeyEvent) -> Option<Action> {
+    let mode = app.mode();
+    if let Some(cmd) = keymap::lookup(mode, key) {
+        return Some(Action::Command(cmd));
+    }
+    match mode {
+        keymap::Mode::Query | keymap::Mode::Finder => keymap::typed_char(key).map(Action::Input),
+        _ => None,
+    }
+}
+
+fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        std::io::stdout(),
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+/// Restores the terminal when dropped, so every exit path (error, panic
+/// unwinding, normal return) leaves a usable terminal behind.
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Runs the explorer until the user quits.
+pub fn run(opts: Options) -> Result<()> {
+    let theme = theme::Theme::from_env(opts.ascii);
+    let catalog = Arc::new(opts.catalog);
+    let model = Arc::new(opts.model);
+    let mut app = App::new(catalog.clone(), model.clone(), theme);
+    app.labels = opts.labels;
+    app.k = opts.k.clamp(1, app::MAX_K);
+
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        previous_hook(info);
+    }));
+    enable_raw_mode()?;
+    let _guard = TerminalGuard;
+    execute!(std::io::stdout(), EnterAlternateScreen)?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    let size = terminal.size()?;
+    app.update(Action::Resize(size.width, size.height));
+
+    let (tx, rx) = mpsc::channel::<Msg>();
+    spawn_input_thread(tx.clone());
+    let mut workers = worker::Workers::start(catalog, model, tx);
+    event_loop(&mut terminal, &mut app, &rx, &mut workers)
+}
+
+fn spawn_input_thread(tx: mpsc::Sender<Msg>) {
+    std::thread::spawn(move || {
+        loop {
+            let msg = match event::read() {
+                Ok(Event::Key(key)) if key.kind != KeyEventKind::Release => Msg::Key(key),
+                Ok(Event::Resize(w, h)) => Msg::Act(Action::Resize(w, h)),
+                Ok(_) => continue,
+                Err(_) => return,
+            };
+            if tx.send(msg).is_err() {
+                return;
+            }
+        }
+    });
+}
+
+/// Draw, wait, update; every queued message is applied before the next
+/// frame, so a burst of keys or results costs one redraw.
+fn event_loop<B: Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    rx: &mpsc::Receiver<Msg>,
+    workers: &mut worker::Workers,
+) -> Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    loop {
+        workers.run_effects(app);
+        if app.dirty {
+            terminal.draw(|f| view::draw(f, app))?;
+            app.dirty = false;
+        }
+        if app.should_quit {
+            return Ok(());
+        }
+        let Ok(first) = rx.recv() else {
+            return Ok(());
+        };
+        let mut next = Some(first);
+        while let Some(msg) = next {
+            let action = match msg {
+                Msg::Key(key) => key_to_action(app, &key),
+                Msg::Act(a) => Some(a),
+            };
+            if let Some(a) = action {
+                if let Action::Resize(..) = a {
+                    terminal.autoresize()?;
+                }
+                app.update(a);
+            }
+            workers.install_pending_model(app);
+            if app.should_quit {
+                break;
+            }
+            next = rx.try_recv().ok();
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Overlays: help (generated from the key map), item details (every
+//! catalogue column), the preprocessing trace, the mismatch notice.
+
+use super::{centered, pane};
+use crate::text::TraceStage;
+use crate::tui::app::App;
+use crate::tui::keymap::{self, Mode};
+use crate::tui::theme::sanitize;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+
+fn popup<'a>(
+    frame: &mut Frame,
+    app: &App,
+    title: &'a str,
+    area: Rect,
+    lines: Vec<Line<'a>>,
+    scroll: usize,
+) {
+    let t = &app.theme;
+    let rect = centered(area, 85, 85, (40, 10));
+    frame.render_widget(Clear, rect);
+    let block = pane(t, Span::styled(title, t.accent()), true);
+    let scroll = scroll.min(u16::MAX as usize) as u16;
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        rect,
+    );
+}
+
+pub fn help(frame: &mut Frame, app: &App, scroll: usize, area: Rect) {
+    let t = &app.theme;
+    let mut lines = Vec::new();
+    for mode in [
+        Mode::Normal,
+        Mode::Query,
+        Mode::Finder,
+        Mode::Overlay,
+        Mode::Notice,
+    ] {
+        lines.push(Line::from(Span::styled(mode.title(), t.accent())));
+        for (keys, help) in keymap::help_lines(mode, t.ascii) {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {keys:<22}"), t.matched()),
+                Span::raw(help),
+            ]));
+        }
+        lines.push(Line::from(""));
+    }
+    lines.push(Line::from(Span::styled(
+        "Ctrl-c quits from anywhere.",
+        t.dim(),
+    )));
+    popup(frame, app, " Keys (Esc closes) ", area, lines, scroll);
+}
+
+pub fn details(frame: &mut Frame, app: &App, item: u32, scroll: usize, area: Rect) {
+    let t = &app.theme;
+    let id = app.model.item_id(item);
+    let mut lines = Vec::new();
+    match app.catalog.find(id) {
+        Some(row) => {
+            let width = app
+                .catalog
+                .columns
+                .iter()
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(4)
+                .min(24);
+            for (c, name) in app.catalog.columns.iter().enumerate() {
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{:<width$}  ", sanitize(name)), t.accent()),
+                    Span::raw(sanitize(app.catalog.cell(row, c))),
+                ]));
+            }
+        }
+        None => lines.push(Line::from(Span::styled(
+            format!("{} is not in the loaded catalogue", sanitize(id)),
+            t.warn(),
+        ))),
+    }
+    popup(
+        frame,
+        app,
+        " Item details (Esc closes) ",
+        area,
+        lines,
+        scroll,
+    );
+}
+
+pub fn trace(frame: &mut Frame, app: &App, stages: &[TraceStage], scroll: usize, area: Rect) {
+    let t = &app.theme;
+    let mut lines = Vec::new();
+    for s in stages {
+        let shown: Vec<String> = s
+            .output
+            .iter()
+            .map(|o| format!("\"{}\"", sanitize(o)))
+            .collect();
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<13}", s.stage), t.accent()),
+            Span::raw(shown.join(" ")),
+        ]));
+    }
+    popup(
+        frame,
+        app,
+        " Preprocessing trace (Esc closes) ",
+        area,
+        lines,
+        scroll,
+    );
+}
+
+pub fn mismatch(frame: &mut Frame, app: &App, message: &str, area: Rect) {
+    let t = &app.theme;
+    let lines = vec![
+        Line::from(Span::styled("Model and catalogue do not match", t.warn())),
+        Line::from(""),
+        Line::from(sanitize(message)),
+        Line::from(""),
+        Line::from(vec![
+            Span::styled("r", t.accent()),
+            Span::raw(" retrain on this catalogue with the model's config   "),
+            Span::styled("Esc", t.accent()),
+            Span::raw(" continue   "),
+            Span::styled("q", t.accent()),
+            Span::raw(" quit"),
+        ]),
+    ];
+    popup(frame, app, " Notice ", area, lines, 0);
+}
