@@ -12,11 +12,12 @@
 //! or digit, drop tokens longer than 40 bytes).
 //!
 //! Parsing is lenient, because the explorer searches as the user types: a
-//! half-typed query (`name:"premier im`, `brand:`) runs as well as it can
-//! instead of failing. Mistakes that leniency cannot paper over (an unknown
-//! field, a query of only excluded words, a regex) come back as
-//! [`Error::Input`] with a message that lists the field names. An empty or
-//! blank query returns no hits (not an error).
+//! half-typed query (`name:"premier image`, `brand:sony brand:`) runs as well
+//! as it can instead of failing. Words are not prefixes: `name:"premier im`
+//! runs, but finds nothing until the word is complete. Mistakes that leniency
+//! cannot paper over (an unknown field, a query of only excluded words, a
+//! regex) come back as [`Error::Input`] with a message that lists the field
+//! names. An empty or blank query returns no hits (not an error).
 //!
 //! # Field names
 //!
@@ -40,7 +41,18 @@
 //! Both are searched by words without a field.
 //!
 //! Hits are ordered by BM25 score, best first, ties by catalogue row, so the
-//! same query on the same catalogue always gives the same list.
+//! same query on the same catalogue always gives the same list (documents are
+//! spread over segments by the indexing threads in no fixed order, so the tie
+//! break reads the row from a fast field rather than trusting doc ids).
+//!
+//! # Cost
+//!
+//! Measured on `prodsim generate` data (6 columns, 2 indexing threads): 100k
+//! items build in about 1 s into about 10 MB of index; 1M items in about 10 s
+//! into about 90 MB, with the process peaking about 300 MB above the
+//! catalogue while building (writer buffers and merges; glibc keeps much of it
+//! after the build). Queries take about 1 ms at 1M items. Build it in the
+//! background.
 
 use crate::catalog::Catalog;
 use crate::error::{Error, Result};
@@ -243,6 +255,8 @@ impl KeywordIndex {
         let mut writer: IndexWriter = index
             .writer_with_options(options)
             .map_err(|e| internal("cannot start the index writer", e))?;
+        // Merging while indexing costs ~15% of the build and halves the number
+        // of segments at 1M items, which keeps as-you-type queries fast.
         writer.set_merge_policy(Box::new(LogMergePolicy::default()));
         for row in 0..catalog.len() {
             if row % REPORT_EVERY == 0 && row > 0 {

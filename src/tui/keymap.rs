@@ -291,7 +291,7 @@ pub fn help_lines(mode: Mode, ascii: bool) -> Vec<(String, &'static str)> {
             .find(|(_, h, c)| *c == bnd.command && *h == bnd.help)
         {
             Some(entry) => {
-                entry.0.push_str(" / ");
+                entry.0.push_str(", ");
                 entry.0.push_str(&label);
             }
             None => out.push((label, bnd.help, bnd.command)),
@@ -385,9 +385,9 @@ mod tests {
         assert!(
             lines
                 .iter()
-                .any(|(k, h)| k == "j / Down" && *h == "next row")
+                .any(|(k, h)| k == "j, Down" && *h == "next row")
         );
-        assert!(lines.iter().any(|(k, _)| k == "Ctrl-d / PgDn"));
+        assert!(lines.iter().any(|(k, _)| k == "Ctrl-d, PgDn"));
         // Every binding appears in the help of its mode.
         for bnd in BINDINGS {
             let lines = help_lines(bnd.mode, true);
@@ -395,7 +395,7 @@ mod tests {
             assert!(
                 lines
                     .iter()
-                    .any(|(k, h)| *h == bnd.help && k.split(" / ").any(|x| x == label)),
+                    .any(|(k, h)| *h == bnd.help && k.split(", ").any(|x| x == label)),
                 "{label} missing"
             );
         }

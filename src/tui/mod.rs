@@ -58,6 +58,26 @@ pub fn key_to_action(app: &App, key: &KeyEvent) -> Option<Action> {
     }
 }
 
+/// Applies a key press. An Alt-modified key in an input or overlay is
+/// Esc followed by the key: terminals send Esc-then-key as one Alt sequence
+/// when the two arrive together (fast typists, SSH latency), and the user
+/// meant both.
+pub fn handle_key(app: &mut App, key: &KeyEvent) {
+    use crossterm::event::KeyModifiers;
+    let alt = key.modifiers.contains(KeyModifiers::ALT);
+    if alt && app.mode() != keymap::Mode::Normal {
+        app.update(Action::Command(action::Command::Back));
+        let plain = KeyEvent::new(key.code, key.modifiers - KeyModifiers::ALT);
+        if let Some(a) = key_to_action(app, &plain) {
+            app.update(a);
+        }
+        return;
+    }
+    if let Some(a) = key_to_action(app, key) {
+        app.update(a);
+    }
+}
+
 fn restore_terminal() {
     let _ = disable_raw_mode();
     let _ = execute!(
@@ -145,15 +165,14 @@ where
         };
         let mut next = Some(first);
         while let Some(msg) = next {
-            let action = match msg {
-                Msg::Key(key) => key_to_action(app, &key),
-                Msg::Act(a) => Some(a),
-            };
-            if let Some(a) = action {
-                if let Action::Resize(..) = a {
-                    terminal.autoresize()?;
+            match msg {
+                Msg::Key(key) => handle_key(app, &key),
+                Msg::Act(a) => {
+                    if let Action::Resize(..) = a {
+                        terminal.autoresize()?;
+                    }
+                    app.update(a);
                 }
-                app.update(a);
             }
             workers.install_pending_model(app);
             if app.should_quit {

@@ -1,0 +1,195 @@
+//! End to end: the real binary in a real terminal (tmux). Types a query,
+//! picks an item, opens the breakdown and the help, resizes, quits, and
+//! checks the screen by polling `capture-pane` until the expected text
+//! appears (with a timeout; no fixed sleeps). CI installs tmux.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    session: String,
+}
+
+fn tmux(args: &[&str]) -> String {
+    let out = Command::new("tmux")
+        .args(args)
+        .output()
+        .expect("tmux must be installed for the end-to-end tests (apt-get install tmux)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+impl Tmux {
+    fn start(name: &str, dir: &Path, command: &str, w: u16, h: u16) -> Tmux {
+        let session = format!("prodsim-{name}-{}", std::process::id());
+        let status = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                &w.to_string(),
+                "-y",
+                &h.to_string(),
+            ])
+            .arg("-c")
+            .arg(dir)
+            .arg(command)
+            .env("LANG", "C.UTF-8")
+            .status()
+            .expect("tmux must be installed for the end-to-end tests (apt-get install tmux)");
+        assert!(status.success(), "tmux new-session failed");
+        tmux(&["set-option", "-t", &session, "remain-on-exit", "on"]);
+        Tmux { session }
+    }
+
+    fn screen(&self) -> String {
+        tmux(&["capture-pane", "-p", "-t", &self.session])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", &self.session];
+        args.extend_from_slice(keys);
+        tmux(&args);
+    }
+
+    fn literal(&self, text: &str) {
+        tmux(&["send-keys", "-l", "-t", &self.session, text]);
+    }
+
+    /// Polls the screen until `pred` holds; panics with the last screen.
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
+    fn wait_text(&self, text: &str) -> String {
+        self.wait_for(text, |s| s.contains(text))
+    }
+
+    fn pane(&self, format: &str) -> String {
+        tmux(&["display-message", "-p", "-t", &self.session, format])
+            .trim()
+            .to_string()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        tmux(&["kill-session", "-t", &self.session]);
+    }
+}
+
+fn sample_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    for f in ["catalog.csv", "config.toml", "judgements.csv"] {
+        std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn explore_the_sample_end_to_end() {
+    let dir = sample_copy();
+    let bin = env!("CARGO_BIN_EXE_prodsim");
+    let cmd = format!("PRODSIM_SAMPLE_DIR={} {bin}", dir.path().display());
+    let t = Tmux::start("explore", dir.path(), &cmd, 80, 24);
+
+    // Opens on the sample, building its model first.
+    t.wait_text("3226 items");
+    t.wait_text("no query yet");
+
+    // The query line has focus at start: typing ranks as we type.
+    t.literal("clickart 950000");
+    t.wait_text("clickart 950000 - premier image pack");
+    t.wait_text("Why #1");
+    // The judged label of the sample's gold pair is not shown for this text
+    // (the judgements are keyed by Amazon titles), but typing did rank.
+
+    // Pick an item with the fuzzy picker.
+    t.keys(&["Escape", "f"]);
+    t.wait_text("Find an item");
+    t.literal("photoshop lightroom");
+    t.wait_text("adobe photoshop lightroom");
+    t.keys(&["Enter"]);
+    let s = t.wait_text("item http");
+    assert!(s.contains("> adobe photoshop lightroom"), "{s}");
+
+    // The breakdown pane takes focus; the help overlay opens and closes.
+    t.keys(&["Tab"]);
+    t.wait_text("Why #1");
+    t.keys(&["?"]);
+    t.wait_text("Keys (Esc closes)");
+    t.keys(&["Escape"]);
+    t.wait_for("help closed", |s| !s.contains("Keys (Esc closes)"));
+
+    // Resize to a wide terminal: the panes move side by side.
+    tmux(&["resize-window", "-t", &t.session, "-x", "120", "-y", "40"]);
+    t.wait_for("side-by-side layout", |s| {
+        s.lines()
+            .any(|l| l.contains("Neighbours") && l.contains("Why #"))
+    });
+    // And back to 80x24: stacked again.
+    tmux(&["resize-window", "-t", &t.session, "-x", "80", "-y", "24"]);
+    t.wait_for("stacked layout", |s| {
+        !s.lines()
+            .any(|l| l.contains("Neighbours") && l.contains("Why #"))
+            && s.contains("Neighbours")
+    });
+
+    // Quit: the process exits 0 and leaves the alternate screen.
+    t.keys(&["q"]);
+    t.wait_for("exit", |_| t.pane("#{pane_dead}") == "1");
+    assert_eq!(t.pane("#{pane_dead_status}"), "0");
+    let s = t.screen();
+    assert!(
+        !s.contains("Neighbours"),
+        "the explorer's screen was left behind:\n{s}"
+    );
+}
+
+#[test]
+fn ctrl_c_quits_from_an_input_and_restores_the_terminal() {
+    let dir = sample_copy();
+    let bin = env!("CARGO_BIN_EXE_prodsim");
+    let model = dir.path().join("model.psm");
+    let st = Command::new(bin)
+        .args([
+            "train",
+            "--catalog",
+            "catalog.csv",
+            "--config",
+            "config.toml",
+            "--out",
+        ])
+        .arg(&model)
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let cmd = format!("{bin} tui --catalog catalog.csv --model model.psm --ascii");
+    let t = Tmux::start("ctrlc", dir.path(), &cmd, 80, 24);
+    t.wait_text("3226 items");
+    let s = t.screen();
+    assert!(
+        s.lines().all(|l| l.is_ascii()),
+        "--ascii draws only ASCII:\n{s}"
+    );
+    t.keys(&["Escape", "f"]);
+    t.wait_text("Find an item");
+    t.keys(&["C-c"]);
+    t.wait_for("exit", |_| t.pane("#{pane_dead}") == "1");
+    assert_eq!(t.pane("#{pane_dead_status}"), "0");
+}
