@@ -106,6 +106,12 @@ fn bench(index: &FuzzyIndex, reps: usize, full_scan: &[&str]) -> Vec<(String, Ro
             continue;
         }
         let runs: Vec<Timing> = (0..reps).map(|_| timed(index, pattern, None)).collect();
+        eprintln!(
+            "{pattern:?} {:?}",
+            runs.iter()
+                .map(|t| (ms(t.total) * 10.0).round() / 10.0)
+                .collect::<Vec<_>>()
+        );
         row.matched = runs[0].matched;
         row.full_ms = Some(median(runs.iter().map(|t| ms(t.total)).collect()));
         row.full_first_ms = Some(median(

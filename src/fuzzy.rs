@@ -22,6 +22,7 @@
 //! ([`FuzzyIndex::highlight`]), never during the scan.
 
 use std::cmp::Ordering;
+use std::collections::BinaryHeap;
 use std::io;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
@@ -279,15 +280,58 @@ fn rank(a: &Hit, b: &Hit) -> Ordering {
     b.score.cmp(&a.score).then(a.item.cmp(&b.item))
 }
 
-/// Keeps the best `limit` hits, unordered (a full sort is done once at the end).
-fn keep_best(hits: &mut Vec<Hit>, limit: usize) {
-    if hits.len() > limit {
-        if limit == 0 {
-            hits.clear();
-        } else {
-            hits.select_nth_unstable_by(limit, rank);
-            hits.truncate(limit);
+/// The best `limit` hits seen so far. A binary heap whose root is the worst
+/// kept hit: once full, most later hits (at 1M titles, nearly all of them) are
+/// rejected with a single comparison instead of being stored and selected.
+struct TopK {
+    limit: usize,
+    heap: BinaryHeap<Worst>,
+}
+
+/// Orders hits worst-last by [`rank`], so the max-heap's root is the worst.
+#[derive(PartialEq, Eq)]
+struct Worst(Hit);
+
+impl Ord for Worst {
+    fn cmp(&self, other: &Self) -> Ordering {
+        rank(&self.0, &other.0)
+    }
+}
+
+impl PartialOrd for Worst {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl TopK {
+    fn new(limit: usize) -> TopK {
+        TopK {
+            limit,
+            heap: BinaryHeap::new(),
         }
+    }
+
+    fn push(&mut self, hit: Hit) {
+        if self.heap.len() < self.limit {
+            self.heap.push(Worst(hit));
+        } else if let Some(mut worst) = self.heap.peek_mut()
+            && rank(&hit, &worst.0) == Ordering::Less
+        {
+            // Dropping the PeekMut restores the heap order.
+            *worst = Worst(hit);
+        }
+    }
+
+    /// Best first.
+    fn sorted(&self) -> Vec<Hit> {
+        let mut hits: Vec<Hit> = self.heap.iter().map(|w| w.0).collect();
+        hits.sort_unstable_by(rank);
+        hits
+    }
+
+    fn into_hits(self) -> Vec<Hit> {
+        self.heap.into_iter().map(|w| w.0).collect()
     }
 }
 
@@ -362,7 +406,7 @@ const CHUNK: usize = 4096;
 /// Candidates in the first batch: the first partial result arrives after it.
 const FIRST_BATCH: usize = 16_384;
 /// Batches double up to this size, so a long scan pays few merge barriers.
-const MAX_BATCH: usize = 131_072;
+const MAX_BATCH: usize = 262_144;
 /// Minimum time between two partial reports after the first.
 const PARTIAL_EVERY: Duration = Duration::from_millis(25);
 /// Scan threads by default: the target machine has 2 cores, and the UI thread
@@ -528,8 +572,10 @@ impl FuzzyIndex {
         let to_scan = source.len();
         let prepared = self.scorer.prepare(pattern);
 
-        let mut matched: Vec<u32> = Vec::new();
-        let mut best: Vec<Hit> = Vec::new();
+        // Reserved up front: growing a 1M-entry vector by doubling copies it
+        // several times on the calling thread while the scan threads wait.
+        let mut matched: Vec<u32> = Vec::with_capacity(to_scan);
+        let mut top = TopK::new(limit);
         let mut scanned = 0;
         let mut batch = FIRST_BATCH;
         let mut last_partial: Option<Instant> = None;
@@ -538,19 +584,18 @@ impl FuzzyIndex {
             let outs = self.run_batch(&*prepared, source, scanned..end, limit, cancel)?;
             for out in outs {
                 matched.extend_from_slice(&out.matched);
-                best.extend(out.best);
+                for hit in out.best {
+                    top.push(hit);
+                }
             }
-            keep_best(&mut best, limit);
             scanned = end;
-            batch = (batch * 2).min(MAX_BATCH);
+            batch = (batch * 4).min(MAX_BATCH);
             if cancel() {
                 return None;
             }
             if scanned < to_scan && last_partial.is_none_or(|t| t.elapsed() >= PARTIAL_EVERY) {
-                let mut top = best.clone();
-                top.sort_unstable_by(rank);
                 partial(&Matches {
-                    top,
+                    top: top.sorted(),
                     matched: matched.len(),
                     scanned,
                     to_scan,
@@ -558,11 +603,12 @@ impl FuzzyIndex {
                 last_partial = Some(Instant::now());
             }
         }
-        best.sort_unstable_by(rank);
+        // Candidate sets are kept for narrowing: do not hold the reservation.
+        matched.shrink_to_fit();
         let count = matched.len();
         Some(SearchResult {
             matches: Matches {
-                top: best,
+                top: top.sorted(),
                 matched: count,
                 scanned,
                 to_scan,
@@ -620,25 +666,28 @@ impl FuzzyIndex {
             .iter()
             .map(|&item| self.titles[item as usize].as_str())
             .collect();
-        let mut hits: Vec<Hit> = Vec::new();
+        let mut matched: Vec<u32> = Vec::with_capacity(items.len());
+        let mut top = TopK::new(limit);
+        let mut next = 0;
         prepared.score_batch(&haystacks, &mut |position, score| {
-            // `get`: a misbehaving scorer reporting a bad position must not panic.
+            // Positions must ascend (the trait's contract): that keeps
+            // `matched` sorted and unique for narrowing and tie order. Others,
+            // and positions out of range, are ignored rather than panicking.
+            if position < next {
+                return;
+            }
             if let Some(&item) = items.get(position) {
-                hits.push(Hit {
+                next = position + 1;
+                matched.push(item);
+                top.push(Hit {
                     item: item as usize,
                     score,
                 });
             }
         });
-        let mut matched: Vec<u32> = hits.iter().map(|h| h.item as u32).collect();
-        // Already ascending for well-behaved scorers (then this is linear);
-        // narrowing and tie order rely on it, so do not trust it blindly.
-        matched.sort_unstable();
-        matched.dedup();
-        keep_best(&mut hits, limit);
         ChunkOut {
             matched,
-            best: hits,
+            best: top.into_hits(),
         }
     }
 
@@ -1044,6 +1093,32 @@ mod tests {
                 narrowed.matches.top, scratch.matches.top,
                 "{name} {pattern:?}"
             );
+        }
+    }
+
+    #[test]
+    fn ranking_matches_a_brute_force_sort() {
+        // Scored one title at a time and fully sorted: an independent check of
+        // the chunking, the per-chunk top-k and the merge.
+        let list = catalogue(FIRST_BATCH + 3000);
+        let index = FuzzyIndex::with_scorer(list.clone(), Engine::Frizbee.scorer(), 2);
+        let scorer = Engine::Frizbee.scorer();
+        for pattern in ["s", "so", "sony", "kingston 128", "é", "zzzz"] {
+            let prepared = scorer.prepare(pattern);
+            let mut expected: Vec<Hit> = list
+                .iter()
+                .enumerate()
+                .filter_map(|(item, title)| {
+                    prepared.score(title, None).map(|score| Hit { item, score })
+                })
+                .collect();
+            expected.sort_by(rank);
+            for limit in [0, 1, 7, 200, usize::MAX] {
+                let result = full(&index, pattern, limit);
+                assert_eq!(result.matches.matched, expected.len(), "{pattern:?}");
+                let want = &expected[..expected.len().min(limit)];
+                assert_eq!(result.matches.top, want, "{pattern:?} limit {limit}");
+            }
         }
     }
 

@@ -480,8 +480,10 @@ fn snapshot_ascii_and_mismatch() {
         app.model.clone(),
         Theme::new(ColorMode::None, false),
     );
-    let buf = render(&mut app, 80, 24);
-    insta::assert_snapshot!("mismatch_80x24", text(&buf));
+    for (w, h) in [(80, 24), (120, 40)] {
+        let buf = render(&mut app, w, h);
+        insta::assert_snapshot!(format!("mismatch_{w}x{h}"), text(&buf));
+    }
 }
 
 /// Cells of a row whose symbols spell `needle`, with their styles.

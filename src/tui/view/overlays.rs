@@ -135,5 +135,12 @@ pub fn mismatch(frame: &mut Frame, app: &App, message: &str, area: Rect) {
             Span::raw(" quit"),
         ]),
     ];
-    popup(frame, app, " Notice ", area, lines, 0);
+    popup_in(
+        frame,
+        app,
+        " Notice ",
+        centered(area, 70, 40, (60, 12)),
+        lines,
+        0,
+    );
 }
