@@ -106,12 +106,6 @@ fn bench(index: &FuzzyIndex, reps: usize, full_scan: &[&str]) -> Vec<(String, Ro
             continue;
         }
         let runs: Vec<Timing> = (0..reps).map(|_| timed(index, pattern, None)).collect();
-        eprintln!(
-            "{pattern:?} {:?}",
-            runs.iter()
-                .map(|t| (ms(t.total) * 10.0).round() / 10.0)
-                .collect::<Vec<_>>()
-        );
         row.matched = runs[0].matched;
         row.full_ms = Some(median(runs.iter().map(|t| ms(t.total)).collect()));
         row.full_first_ms = Some(median(
@@ -179,6 +173,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let list = titles(size)?;
         for &engine in &engines {
             let index = FuzzyIndex::with_scorer(list.clone(), engine.scorer(), threads);
+            if std::env::var("AB").is_ok() {
+                let refs: Vec<&str> = list.iter().map(|s| s.as_str()).collect();
+                let cfg = frizbee::Config::default().casing(frizbee::CaseMatching::Ignore).sort(frizbee::SortStrategy::IndexAsc);
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+                use rayon::prelude::*;
+                for p in ["s", "son", "sony wh1000"] {
+                    let (mut a, mut b, mut c) = (vec![], vec![], vec![]);
+                    for _ in 0..15 {
+                        let mut m = frizbee::Matcher::new(p, &cfg);
+                        let t = Instant::now(); std::hint::black_box(m.match_list_parallel(&refs, 2)); a.push(ms(t.elapsed()));
+                        let m0 = frizbee::Matcher::new(p, &cfg);
+                        let t = Instant::now();
+                        let n: usize = pool.install(|| refs.par_chunks(4096).map(|c| { let mut m = m0.clone(); m.match_list(c).len() }).sum());
+                        std::hint::black_box(n); c.push(ms(t.elapsed()));
+                        let t = Instant::now(); std::hint::black_box(timed(&index, p, None)); b.push(ms(t.elapsed()));
+                    }
+                    println!("AB {p:?} frizbee_parallel={:.1} rayon_chunks={:.1} index.search={:.1}", median(a), median(c), median(b));
+                }
+                continue;
+            }
             let rows = bench(&index, reps, &FULL_SCAN);
             for (pattern, row) in &rows {
                 println!(

@@ -19,8 +19,19 @@ fn popup<'a>(
     lines: Vec<Line<'a>>,
     scroll: usize,
 ) {
-    let t = &app.theme;
     let rect = centered(area, 85, 85, (40, 10));
+    popup_in(frame, app, title, rect, lines, scroll);
+}
+
+fn popup_in<'a>(
+    frame: &mut Frame,
+    app: &App,
+    title: &'a str,
+    rect: Rect,
+    lines: Vec<Line<'a>>,
+    scroll: usize,
+) {
+    let t = &app.theme;
     frame.render_widget(Clear, rect);
     let block = pane(t, Span::styled(title, t.accent()), true);
     let scroll = scroll.min(u16::MAX as usize) as u16;
