@@ -299,3 +299,208 @@ mod tests {
         assert!((m.get("map").unwrap() - 1.0 / 121.0).abs() < 1e-12);
     }
 }
+
+/// One judged pair as the model sees it: its score (0 when no token is
+/// shared), its rank if within [`DEPTH`], and the query's best score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PairScore {
+    pub query: crate::rank::Query,
+    pub item_id: String,
+    pub grade: i32,
+    pub score: f64,
+    pub rank: Option<usize>,
+    pub top_score: f64,
+}
+
+impl PairScore {
+    /// How strongly model and label disagree, 0-1: a high score judged
+    /// irrelevant, or a relevant item scored far below the query's best.
+    pub fn disagreement(&self) -> f64 {
+        let relative = if self.top_score > 0.0 {
+            (self.score / self.top_score).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        if self.grade > 0 {
+            1.0 - relative
+        } else {
+            relative
+        }
+    }
+}
+
+/// Scores every judged pair whose query and item the model knows.
+pub fn pair_scores(model: &Model, judgements: &Judgements) -> Vec<PairScore> {
+    let groups = judgements.by_query();
+    let per_group: Vec<Vec<PairScore>> = groups
+        .par_iter()
+        .map(|g| {
+            let Ok((qv, exclude)) = encode(model, &g.query) else {
+                return Vec::new();
+            };
+            let top = ranked(model, &qv, DEPTH, exclude);
+            let top_score = top.first().map_or(0.0, |x| x.1);
+            g.items
+                .iter()
+                .filter_map(|(id, grade)| {
+                    let item = model.find_item(id)?;
+                    if Some(item) == exclude {
+                        return None;
+                    }
+                    let score: f64 = crate::model::Representation::contributions(model, &qv, item)
+                        .iter()
+                        .map(|c| c.1 as f64 * c.2 as f64)
+                        .sum();
+                    let rank = top.iter().position(|x| x.0 == item).map(|p| p + 1);
+                    Some(PairScore {
+                        query: g.query.clone(),
+                        item_id: id.clone(),
+                        grade: *grade,
+                        score,
+                        rank,
+                        top_score,
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    per_group.into_iter().flatten().collect()
+}
+
+/// Judged pairs ordered by disagreement, strongest first (ties by query,
+/// then item, so the list is stable).
+pub fn disagreements(pairs: &[PairScore]) -> Vec<&PairScore> {
+    let mut out: Vec<&PairScore> = pairs.iter().collect();
+    out.sort_by(|a, b| {
+        b.disagreement()
+            .total_cmp(&a.disagreement())
+            .then_with(|| a.query.value().cmp(b.query.value()))
+            .then_with(|| a.item_id.cmp(&b.item_id))
+    });
+    out
+}
+
+/// Precision and recall of "score >= threshold means relevant" over the
+/// judged pairs, as a duplicate-detection cut-off would be judged.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ThresholdStats {
+    pub threshold: f64,
+    pub precision: f64,
+    pub recall: f64,
+    pub true_positives: usize,
+    pub false_positives: usize,
+    pub false_negatives: usize,
+}
+
+/// Precision/recall at `threshold`; precision is 1 when nothing is kept.
+pub fn threshold_stats(pairs: &[PairScore], threshold: f64) -> ThresholdStats {
+    let (mut tp, mut fp, mut fn_) = (0, 0, 0);
+    for p in pairs {
+        let kept = p.score >= threshold;
+        match (kept, p.grade > 0) {
+            (true, true) => tp += 1,
+            (true, false) => fp += 1,
+            (false, true) => fn_ += 1,
+            (false, false) => {}
+        }
+    }
+    ThresholdStats {
+        threshold,
+        precision: if tp + fp > 0 {
+            tp as f64 / (tp + fp) as f64
+        } else {
+            1.0
+        },
+        recall: if tp + fn_ > 0 {
+            tp as f64 / (tp + fn_) as f64
+        } else {
+            0.0
+        },
+        true_positives: tp,
+        false_positives: fp,
+        false_negatives: fn_,
+    }
+}
+
+/// Counts of relevant and irrelevant pairs per score bin over [0, max].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Histogram {
+    pub max: f64,
+    pub relevant: Vec<usize>,
+    pub irrelevant: Vec<usize>,
+}
+
+/// Score histograms of pairs judged relevant and irrelevant.
+pub fn histogram(pairs: &[PairScore], bins: usize) -> Histogram {
+    let bins = bins.max(1);
+    let max = pairs.iter().map(|p| p.score).fold(0.0, f64::max).max(1e-12);
+    let mut h = Histogram {
+        max,
+        relevant: vec![0; bins],
+        irrelevant: vec![0; bins],
+    };
+    for p in pairs {
+        let b = ((p.score / max) * bins as f64).floor() as usize;
+        let b = b.min(bins - 1);
+        if p.grade > 0 {
+            h.relevant[b] += 1;
+        } else {
+            h.irrelevant[b] += 1;
+        }
+    }
+    h
+}
+
+#[cfg(test)]
+mod pair_tests {
+    use super::*;
+    use crate::rank::Query;
+
+    fn pair(grade: i32, score: f64, top: f64) -> PairScore {
+        PairScore {
+            query: Query::Text("q".into()),
+            item_id: format!("{grade}-{score}"),
+            grade,
+            score,
+            rank: None,
+            top_score: top,
+        }
+    }
+
+    #[test]
+    fn disagreement_orders_the_worst_first() {
+        let pairs = vec![
+            pair(1, 0.9, 1.0),
+            pair(0, 0.95, 1.0),
+            pair(2, 0.1, 1.0),
+            pair(0, 0.05, 1.0),
+        ];
+        let d = disagreements(&pairs);
+        assert_eq!(d[0].score, 0.95); // irrelevant, near the top
+        assert_eq!(d[1].score, 0.1); // relevant, far below the top
+        assert!((d[0].disagreement() - 0.95).abs() < 1e-12);
+        assert!((d[1].disagreement() - 0.9).abs() < 1e-12);
+    }
+
+    #[test]
+    fn threshold_precision_recall_by_hand() {
+        let pairs = vec![
+            pair(1, 0.9, 1.0),
+            pair(0, 0.8, 1.0),
+            pair(1, 0.3, 1.0),
+            pair(0, 0.1, 1.0),
+        ];
+        let s = threshold_stats(&pairs, 0.5);
+        assert_eq!(
+            (s.true_positives, s.false_positives, s.false_negatives),
+            (1, 1, 1)
+        );
+        assert!((s.precision - 0.5).abs() < 1e-12 && (s.recall - 0.5).abs() < 1e-12);
+        let s = threshold_stats(&pairs, 0.0);
+        assert_eq!(s.recall, 1.0);
+        assert_eq!(threshold_stats(&pairs, 2.0).precision, 1.0);
+        let h = histogram(&pairs, 2);
+        assert_eq!(h.relevant, vec![1, 1]);
+        assert_eq!(h.irrelevant, vec![1, 1]);
+    }
+}
