@@ -136,6 +136,15 @@ fn bench(index: &FuzzyIndex, reps: usize, full_scan: &[&str]) -> Vec<(String, Ro
     rows
 }
 
+/// The 1-minute load average: other work on a 2-core machine skews every
+/// number here, so the output says how busy the machine was.
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "n/a".to_string())
+}
+
 fn opt(x: Option<f64>) -> String {
     x.map_or_else(|| "-".to_string(), |v| format!("{v:.1}"))
 }
@@ -162,7 +171,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     println!(
-        "fuzzy picker: typing {TYPED:?}, limit {DEFAULT_LIMIT}, {threads} scan threads, median of {reps}"
+        "fuzzy picker: typing {TYPED:?}, limit {DEFAULT_LIMIT}, {threads} scan threads, median of {reps}, load {}",
+        load()
     );
     println!(
         "{:<14} {:>8} {:<16} {:>8} {:>9} {:>10} {:>9} {:>10}",
@@ -173,26 +183,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let list = titles(size)?;
         for &engine in &engines {
             let index = FuzzyIndex::with_scorer(list.clone(), engine.scorer(), threads);
-            if std::env::var("AB").is_ok() {
-                let refs: Vec<&str> = list.iter().map(|s| s.as_str()).collect();
-                let cfg = frizbee::Config::default().casing(frizbee::CaseMatching::Ignore).sort(frizbee::SortStrategy::IndexAsc);
-                let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
-                use rayon::prelude::*;
-                for p in ["s", "son", "sony wh1000"] {
-                    let (mut a, mut b, mut c) = (vec![], vec![], vec![]);
-                    for _ in 0..15 {
-                        let mut m = frizbee::Matcher::new(p, &cfg);
-                        let t = Instant::now(); std::hint::black_box(m.match_list_parallel(&refs, 2)); a.push(ms(t.elapsed()));
-                        let m0 = frizbee::Matcher::new(p, &cfg);
-                        let t = Instant::now();
-                        let n: usize = pool.install(|| refs.par_chunks(4096).map(|c| { let mut m = m0.clone(); m.match_list(c).len() }).sum());
-                        std::hint::black_box(n); c.push(ms(t.elapsed()));
-                        let t = Instant::now(); std::hint::black_box(timed(&index, p, None)); b.push(ms(t.elapsed()));
-                    }
-                    println!("AB {p:?} frizbee_parallel={:.1} rayon_chunks={:.1} index.search={:.1}", median(a), median(c), median(b));
-                }
-                continue;
-            }
             let rows = bench(&index, reps, &FULL_SCAN);
             for (pattern, row) in &rows {
                 println!(
@@ -231,6 +221,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     println!();
+    println!("load at the end: {}", load());
     for line in summary {
         println!("{line}");
     }

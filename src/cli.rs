@@ -35,6 +35,8 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Open the explorer on a catalogue and a model.
     Tui(TuiArgs),
+    /// Export judgements for evaluation, or import gold pairs as judgements.
+    Labels(LabelsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -45,9 +47,27 @@ pub struct TuiArgs {
     /// Model file.
     #[arg(long)]
     pub model: PathBuf,
-    /// Judgements CSV whose grades are shown as labels.
+    /// Judgements CSV to show and extend (created if missing; locked while open).
     #[arg(long)]
     pub judgements: Option<PathBuf>,
+    /// Name recorded with every label (default: the user name).
+    #[arg(long)]
+    pub analyst: Option<String>,
+    /// Names of the grades 0, 1, 2...: `irrelevant,related,substitute,same product` by default.
+    #[arg(long, value_delimiter = ',')]
+    pub grades: Option<Vec<String>>,
+    /// Binary judging with y / n (grade 1 / 0).
+    #[arg(long)]
+    pub binary: bool,
+    /// Queries to judge in turn: CSV `query_id,query_kind,query`.
+    #[arg(long, conflicts_with = "sample")]
+    pub queue: Option<PathBuf>,
+    /// Judge N catalogue items picked at random (seeded) as item queries.
+    #[arg(long)]
+    pub sample: Option<usize>,
+    /// Seed for --sample.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
     /// Neighbours to show.
     #[arg(long, default_value_t = 20)]
     pub k: usize,
@@ -162,6 +182,7 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result
         Command::Info(a) => cmd_info(&a, out),
         Command::Generate(a) => cmd_generate(&a, out),
         Command::Tui(a) => cmd_tui(&a),
+        Command::Labels(a) => cmd_labels(&a, out, err),
     }
 }
 
@@ -643,20 +664,75 @@ pub fn load_labels(
 fn cmd_tui(a: &TuiArgs) -> Result<()> {
     let model = load_model(&a.model)?;
     let catalog = Catalog::load(&a.catalog, &model.config.catalog_options()?)?;
-    let labels = match &a.judgements {
-        Some(p) => load_labels(p)?,
-        None => Default::default(),
+    let analyst = a
+        .analyst
+        .clone()
+        .unwrap_or_else(crate::labels::default_analyst);
+    let store = match &a.judgements {
+        Some(p) => Some(crate::labels::LabelStore::open(p, &analyst)?),
+        None => None,
     };
-    open_explorer(catalog, model, labels, a.k, a.ascii)
+    let scale = if a.binary {
+        crate::tui::app::GradeScale::binary()
+    } else if let Some(names) = &a.grades {
+        if names.len() < 2 || names.len() > 10 {
+            return Err(Error::input(format!(
+                "--grades needs 2 to 10 names (grades 0..9), got {}",
+                names.len()
+            ))
+            .into());
+        }
+        crate::tui::app::GradeScale {
+            names: names.iter().map(|n| n.trim().to_string()).collect(),
+            binary: false,
+        }
+    } else {
+        crate::tui::app::GradeScale::default()
+    };
+    let queue = match (&a.queue, a.sample) {
+        (Some(p), _) => read_queries(p)?.into_iter().map(|q| q.query).collect(),
+        (None, Some(n)) => sample_item_queries(&model, n, a.seed),
+        (None, None) => Vec::new(),
+    };
+    open_explorer(crate::tui::Options {
+        catalog,
+        model,
+        store,
+        scale,
+        analyst,
+        queue,
+        ascii: a.ascii,
+        k: a.k,
+    })
 }
 
-fn open_explorer(
-    catalog: Catalog,
-    model: Model,
-    labels: std::collections::HashMap<(String, String, String), i32>,
-    k: usize,
-    ascii: bool,
-) -> Result<()> {
+/// `n` distinct items picked with a seeded generator, as item queries.
+pub fn sample_item_queries(model: &Model, n: usize, seed: u64) -> Vec<Query> {
+    let len = model.len() as u64;
+    if len == 0 {
+        return Vec::new();
+    }
+    // SplitMix64: a fixed, documented sequence for a seed.
+    let mut state = seed;
+    let mut next = || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    while out.len() < n.min(len as usize) {
+        let item = (next() % len) as u32;
+        if seen.insert(item) {
+            out.push(Query::Item(model.item_id(item).to_string()));
+        }
+    }
+    out
+}
+
+fn open_explorer(opts: crate::tui::Options) -> Result<()> {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(Error::input(
@@ -664,13 +740,7 @@ fn open_explorer(
         )
         .into());
     }
-    crate::tui::run(crate::tui::Options {
-        catalog,
-        model,
-        labels,
-        ascii,
-        k,
-    })
+    crate::tui::run(opts)
 }
 
 /// `prodsim` without a command: the explorer on the bundled sample (its
@@ -681,8 +751,18 @@ pub fn run_default(out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
         let sample = crate::sample::Sample::at(&crate::sample::sample_dir());
         let (model, _) = crate::sample::ensure_model(&sample)?;
         let catalog = Catalog::load(&sample.catalog, &model.config.catalog_options()?)?;
-        let labels = load_labels(&sample.judgements)?;
-        return open_explorer(catalog, model, labels, 20, false);
+        let analyst = crate::labels::default_analyst();
+        let store = crate::sample::open_labels(&sample, &analyst)?;
+        return open_explorer(crate::tui::Options {
+            catalog,
+            model,
+            store: Some(store),
+            scale: crate::tui::app::GradeScale::default(),
+            analyst,
+            queue: Vec::new(),
+            ascii: false,
+            k: 20,
+        });
     }
     run_sample_text(out, err)
 }
@@ -723,5 +803,139 @@ pub fn run_sample_text(out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
         sample.judgements.display()
     )?;
     writeln!(out, "  prodsim --help")?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// prodsim labels
+
+#[derive(Debug, Args)]
+pub struct LabelsArgs {
+    #[command(subcommand)]
+    pub command: LabelsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LabelsCommand {
+    /// Write judgements for evaluation: compacted CSV, JSON Lines or TREC qrels.
+    Export(LabelsExportArgs),
+    /// Turn a CSV of gold pairs (two id columns) into a judgements file.
+    Import(LabelsImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LabelsExportArgs {
+    /// Judgements (labels) CSV to export; read without locking.
+    #[arg(long)]
+    pub judgements: PathBuf,
+    #[arg(long, value_enum)]
+    pub format: crate::labels::ExportFormat,
+    /// Output file (written atomically).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// With --format qrels: also write the qid mapping `qid,query_kind,query`.
+    #[arg(long)]
+    pub topics: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LabelsImportArgs {
+    /// CSV of gold pairs with a header row.
+    #[arg(long)]
+    pub pairs: PathBuf,
+    /// Column of the left (query) id.
+    #[arg(long)]
+    pub left: String,
+    /// Column of the right (judged item) id.
+    #[arg(long)]
+    pub right: String,
+    /// Judgements CSV to write (atomically).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Catalogue of the left ids: the query becomes the left item's --left-text.
+    #[arg(long, requires = "left_text")]
+    pub left_catalog: Option<PathBuf>,
+    /// Text column of --left-catalog that becomes the query.
+    #[arg(long, requires = "left_catalog")]
+    pub left_text: Option<String>,
+    /// Id column of --left-catalog.
+    #[arg(long, default_value = "id")]
+    pub left_id: String,
+    /// Grade of every imported pair.
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
+    pub grade: i32,
+    /// Analyst recorded in the provenance columns (default: $USER).
+    #[arg(long)]
+    pub analyst: Option<String>,
+    /// Replace --out if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+fn cmd_labels(a: &LabelsArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+    match &a.command {
+        LabelsCommand::Export(e) => cmd_labels_export(e, out, err),
+        LabelsCommand::Import(i) => cmd_labels_import(i, out, err),
+    }
+}
+
+fn cmd_labels_export(a: &LabelsExportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+    let (judgements, warnings) = crate::labels::read_labels(&a.judgements)?;
+    for w in &warnings {
+        writeln!(err, "warning: {w}")?;
+    }
+    let s = crate::labels::export(&judgements, a.format, &a.out, a.topics.as_deref())?;
+    for w in &s.warnings {
+        writeln!(err, "warning: {w}")?;
+    }
+    let format = match s.format {
+        crate::labels::ExportFormat::Csv => "csv",
+        crate::labels::ExportFormat::Jsonl => "jsonl",
+        crate::labels::ExportFormat::Qrels => "qrels",
+    };
+    writeln!(
+        out,
+        "exported {} judged pairs ({} queries, {} relevant) as {format} -> {}",
+        s.pairs,
+        s.queries,
+        s.relevant,
+        s.out.display()
+    )?;
+    if let Some(t) = &s.topics {
+        writeln!(out, "  topics (qid,query_kind,query) -> {}", t.display())?;
+    }
+    Ok(())
+}
+
+fn cmd_labels_import(a: &LabelsImportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+    let opts = crate::labels::ImportOptions {
+        pairs: a.pairs.clone(),
+        left: a.left.clone(),
+        right: a.right.clone(),
+        out: a.out.clone(),
+        left_catalog: a.left_catalog.clone(),
+        left_id: a.left_id.clone(),
+        left_text: a.left_text.clone(),
+        grade: a.grade,
+        analyst: a.analyst.clone().unwrap_or_default(),
+        force: a.force,
+    };
+    let s = crate::labels::import_pairs(&opts)?;
+    for w in &s.warnings {
+        writeln!(err, "warning: {w}")?;
+    }
+    let dup = if s.duplicates > 0 {
+        format!(", {} repeated pairs written once", s.duplicates)
+    } else {
+        String::new()
+    };
+    writeln!(
+        out,
+        "imported {} judgements ({} queries) from {} pairs{dup} -> {}",
+        s.judgements,
+        s.queries,
+        s.pairs,
+        a.out.display()
+    )?;
     Ok(())
 }

@@ -13,7 +13,7 @@
 //! - **Chunked parallel scans** on a small dedicated thread pool that check a
 //!   cancel flag between chunks, so a newer keystroke aborts stale work.
 //! - **Partial results**: the best-so-far top `limit` is reported after the first
-//!   small batch, so the UI shows something within milliseconds even when a full
+//!   few chunks, so the UI shows something within milliseconds even when a full
 //!   scan takes longer.
 //!
 //! [`FuzzyWorker`] wraps all of that in a background thread driven by generation
@@ -25,6 +25,7 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::io;
 use std::ops::Range;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -33,7 +34,6 @@ use std::time::{Duration, Instant};
 
 use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
-use rayon::prelude::*;
 
 /// Match quality; higher is better. Only comparable within one engine.
 pub type Score = i64;
@@ -286,6 +286,9 @@ fn rank(a: &Hit, b: &Hit) -> Ordering {
 struct TopK {
     limit: usize,
     heap: BinaryHeap<Worst>,
+    /// Score of the worst kept hit once full (else `Score::MIN`): a cheaper
+    /// first test than the heap's, for the common hopeless hit.
+    floor: Score,
 }
 
 /// Orders hits worst-last by [`rank`], so the max-heap's root is the worst.
@@ -309,10 +312,15 @@ impl TopK {
         TopK {
             limit,
             heap: BinaryHeap::new(),
+            floor: Score::MIN,
         }
     }
 
+    #[inline]
     fn push(&mut self, hit: Hit) {
+        if hit.score < self.floor {
+            return;
+        }
         if self.heap.len() < self.limit {
             self.heap.push(Worst(hit));
         } else if let Some(mut worst) = self.heap.peek_mut()
@@ -320,6 +328,13 @@ impl TopK {
         {
             // Dropping the PeekMut restores the heap order.
             *worst = Worst(hit);
+        } else {
+            return;
+        }
+        if self.heap.len() == self.limit
+            && let Some(worst) = self.heap.peek()
+        {
+            self.floor = worst.0.score;
         }
     }
 
@@ -403,10 +418,9 @@ pub fn extends_pattern(pattern: &str, previous: &str) -> bool {
 /// Items scored per task; small enough for cancel checks every few ms even with
 /// the slowest engine, large enough that task overhead is noise.
 const CHUNK: usize = 4096;
-/// Candidates in the first batch: the first partial result arrives after it.
-const FIRST_BATCH: usize = 16_384;
-/// Batches double up to this size, so a long scan pays few merge barriers.
-const MAX_BATCH: usize = 262_144;
+/// Candidates scored before the first partial report (a few chunks: enough
+/// that the first rows shown are not from a handful of titles).
+const FIRST_PARTIAL: usize = 16_384;
 /// Minimum time between two partial reports after the first.
 const PARTIAL_EVERY: Duration = Duration::from_millis(25);
 /// Scan threads by default: the target machine has 2 cores, and the UI thread
@@ -433,8 +447,96 @@ impl Source<'_> {
 
 /// What one chunk produced: its matched items (ascending) and its best hits.
 struct ChunkOut {
+    scanned: usize,
     matched: Vec<u32>,
     best: Vec<Hit>,
+}
+
+/// Collects chunk results as they arrive (in any order) into the running
+/// top-k, the in-order candidate list and the partial reports.
+struct Merge {
+    top: TopK,
+    /// Matched items of every chunk before `next`, ascending.
+    matched: Vec<u32>,
+    /// Chunks that arrived ahead of `next`, waiting for their turn.
+    pending: Vec<Option<Vec<u32>>>,
+    next: usize,
+    matched_count: usize,
+    scanned: usize,
+    to_scan: usize,
+    last_partial: Option<Instant>,
+    cancelled: bool,
+}
+
+impl Merge {
+    fn new(limit: usize, to_scan: usize, chunks: usize) -> Merge {
+        Merge {
+            top: TopK::new(limit),
+            // Reserved up front: growing a 1M-entry vector by doubling copies
+            // it several times on the thread that merges.
+            matched: Vec::with_capacity(to_scan),
+            pending: (0..chunks).map(|_| None).collect(),
+            next: 0,
+            matched_count: 0,
+            scanned: 0,
+            to_scan,
+            last_partial: None,
+            cancelled: false,
+        }
+    }
+
+    fn add(
+        &mut self,
+        chunk: usize,
+        out: Option<ChunkOut>,
+        cancel: &(dyn Fn() -> bool + Sync),
+        partial: &mut dyn FnMut(&Matches),
+    ) {
+        let Some(out) = out.filter(|_| !self.cancelled) else {
+            // Cancelled: the remaining chunks see it too and skip their work.
+            self.cancelled = true;
+            return;
+        };
+        self.scanned += out.scanned;
+        self.matched_count += out.matched.len();
+        for hit in out.best {
+            self.top.push(hit);
+        }
+        if let Some(slot) = self.pending.get_mut(chunk) {
+            *slot = Some(out.matched);
+        }
+        while let Some(Some(items)) = self.pending.get_mut(self.next).map(Option::take) {
+            self.matched.extend_from_slice(&items);
+            self.next += 1;
+        }
+        if cancel() {
+            self.cancelled = true;
+            return;
+        }
+        let due = match self.last_partial {
+            None => self.scanned >= FIRST_PARTIAL,
+            Some(at) => at.elapsed() >= PARTIAL_EVERY,
+        };
+        if due && self.scanned < self.to_scan {
+            partial(&Matches {
+                top: self.top.sorted(),
+                matched: self.matched_count,
+                scanned: self.scanned,
+                to_scan: self.to_scan,
+            });
+            self.last_partial = Some(Instant::now());
+        }
+    }
+
+    fn finish(self) -> (Matches, Vec<u32>) {
+        let matches = Matches {
+            top: self.top.sorted(),
+            matched: self.matched.len(),
+            scanned: self.scanned,
+            to_scan: self.to_scan,
+        };
+        (matches, self.matched)
+    }
 }
 
 /// The searchable titles plus the engine and scan threads.
@@ -528,9 +630,11 @@ impl FuzzyIndex {
     ///   `previous` is ignored (full scan), so passing a stale one is safe.
     /// - `cancel` is polled between chunks (from the scan threads too); once it
     ///   returns true the search stops and returns `None`.
-    /// - `partial` gets the best-so-far ranking after the first batch and then
-    ///   at most every 25 ms, on the calling thread; never for the final state
-    ///   (that is the return value), so small scans report no partials at all.
+    /// - `partial` gets the best-so-far ranking once 16k candidates are scored
+    ///   and then at most every 25 ms, on the calling thread; never for the
+    ///   final state (that is the return value), so small scans report none.
+    ///   Scan threads deliver chunks as they finish while the calling thread
+    ///   merges, so partials are not held back by the slowest chunk.
     pub fn search(
         &self,
         pattern: &str,
@@ -572,47 +676,57 @@ impl FuzzyIndex {
         let to_scan = source.len();
         let prepared = self.scorer.prepare(pattern);
 
-        // Reserved up front: growing a 1M-entry vector by doubling copies it
-        // several times on the calling thread while the scan threads wait.
-        let mut matched: Vec<u32> = Vec::with_capacity(to_scan);
-        let mut top = TopK::new(limit);
-        let mut scanned = 0;
-        let mut batch = FIRST_BATCH;
-        let mut last_partial: Option<Instant> = None;
-        while scanned < to_scan {
-            let end = (scanned + batch).min(to_scan);
-            let outs = self.run_batch(&*prepared, source, scanned..end, limit, cancel)?;
-            for out in outs {
-                matched.extend_from_slice(&out.matched);
-                for hit in out.best {
-                    top.push(hit);
+        let chunks: Vec<Range<usize>> = (0..to_scan)
+            .step_by(CHUNK)
+            .map(|start| start..(start + CHUNK).min(to_scan))
+            .collect();
+        let mut merge = Merge::new(limit, to_scan, chunks.len());
+        let scan = |chunk: Range<usize>| {
+            // Checked per chunk on the scan threads too, so a stale search
+            // stops within one chunk even while the caller waits.
+            (!cancel()).then(|| self.scan_chunk(&*prepared, source, chunk, limit))
+        };
+        match &self.pool {
+            // Not from one of our own scan threads: it would wait on itself.
+            Some(pool) if pool.current_thread_index().is_none() => {
+                let (tx, rx) = mpsc::channel::<(usize, Option<ChunkOut>)>();
+                pool.in_place_scope_fifo(|scope| {
+                    // FIFO from this thread: chunks run roughly in order, so
+                    // the first partial covers the first titles.
+                    for (i, chunk) in chunks.iter().cloned().enumerate() {
+                        let tx = tx.clone();
+                        let scan = &scan;
+                        scope.spawn_fifo(move |_| {
+                            // The receiver outlives the scope; an error cannot happen.
+                            let _ = tx.send((i, scan(chunk)));
+                        });
+                    }
+                    drop(tx);
+                    // Merge on this thread while the pool scans: no barrier
+                    // leaves a scan thread idle, and partials go out on time.
+                    for (i, out) in rx {
+                        merge.add(i, out, cancel, partial);
+                    }
+                });
+            }
+            _ => {
+                for (i, chunk) in chunks.iter().cloned().enumerate() {
+                    merge.add(i, scan(chunk), cancel, partial);
+                    if merge.cancelled {
+                        break;
+                    }
                 }
             }
-            scanned = end;
-            batch = (batch * 4).min(MAX_BATCH);
-            if cancel() {
-                return None;
-            }
-            if scanned < to_scan && last_partial.is_none_or(|t| t.elapsed() >= PARTIAL_EVERY) {
-                partial(&Matches {
-                    top: top.sorted(),
-                    matched: matched.len(),
-                    scanned,
-                    to_scan,
-                });
-                last_partial = Some(Instant::now());
-            }
         }
+        if merge.cancelled || cancel() {
+            return None;
+        }
+        let (matches, mut matched) = merge.finish();
         // Candidate sets are kept for narrowing: do not hold the reservation.
         matched.shrink_to_fit();
         let count = matched.len();
         Some(SearchResult {
-            matches: Matches {
-                top: top.sorted(),
-                matched: count,
-                scanned,
-                to_scan,
-            },
+            matches,
             candidates: Candidates {
                 index_id: self.id,
                 pattern: pattern.to_owned(),
@@ -620,33 +734,6 @@ impl FuzzyIndex {
                 len: count,
             },
         })
-    }
-
-    /// Scores `range` of `source` in chunks on the pool; `None` if cancelled.
-    /// Chunk results come back in order, so matched items stay ascending.
-    fn run_batch(
-        &self,
-        prepared: &dyn Prepared,
-        source: Source<'_>,
-        range: Range<usize>,
-        limit: usize,
-        cancel: &(dyn Fn() -> bool + Sync),
-    ) -> Option<Vec<ChunkOut>> {
-        let chunks: Vec<Range<usize>> = (range.start..range.end)
-            .step_by(CHUNK)
-            .map(|start| start..(start + CHUNK).min(range.end))
-            .collect();
-        let scan = |chunk: Range<usize>| {
-            if cancel() {
-                None
-            } else {
-                Some(self.scan_chunk(prepared, source, chunk, limit))
-            }
-        };
-        match &self.pool {
-            Some(pool) => pool.install(|| chunks.into_par_iter().map(scan).collect()),
-            None => chunks.into_iter().map(scan).collect(),
-        }
     }
 
     fn scan_chunk(
@@ -657,16 +744,27 @@ impl FuzzyIndex {
         limit: usize,
     ) -> ChunkOut {
         // Positions in `source` -> item indices; ranges stay below `self.len`,
-        // which fits in u32, so the casts are exact.
-        let items: Vec<u32> = match source {
-            Source::All(_) => (chunk.start as u32..chunk.end as u32).collect(),
-            Source::List(list) => list[chunk].to_vec(),
+        // which fits in u32, so the casts are exact. A full scan reads the
+        // titles in place rather than through an index list.
+        let list: Option<&[u32]> = match source {
+            Source::All(_) => None,
+            Source::List(list) => Some(&list[chunk.clone()]),
         };
-        let haystacks: Vec<&str> = items
-            .iter()
-            .map(|&item| self.titles[item as usize].as_str())
-            .collect();
-        let mut matched: Vec<u32> = Vec::with_capacity(items.len());
+        let haystacks: Vec<&str> = match list {
+            None => self.titles[chunk.clone()]
+                .iter()
+                .map(String::as_str)
+                .collect(),
+            Some(list) => list
+                .iter()
+                .map(|&item| self.titles[item as usize].as_str())
+                .collect(),
+        };
+        let item_at = |position: usize| match list {
+            None => (position < chunk.len()).then_some((chunk.start + position) as u32),
+            Some(list) => list.get(position).copied(),
+        };
+        let mut matched: Vec<u32> = Vec::with_capacity(haystacks.len());
         let mut top = TopK::new(limit);
         let mut next = 0;
         prepared.score_batch(&haystacks, &mut |position, score| {
@@ -676,7 +774,7 @@ impl FuzzyIndex {
             if position < next {
                 return;
             }
-            if let Some(&item) = items.get(position) {
+            if let Some(item) = item_at(position) {
                 next = position + 1;
                 matched.push(item);
                 top.push(Hit {
@@ -686,6 +784,7 @@ impl FuzzyIndex {
             }
         });
         ChunkOut {
+            scanned: haystacks.len(),
             matched,
             best: top.into_hits(),
         }
@@ -960,17 +1059,27 @@ fn worker_loop(
         }
         let mut listening = true;
         let mut partial = |matches: &Matches| {
-            listening &= sink(FuzzyEvent::new(
-                generation,
-                &job.pattern,
-                matches,
-                false,
-                started,
-            ));
+            let event = FuzzyEvent::new(generation, &job.pattern, matches, false, started);
+            listening &= deliver(&mut sink, event);
         };
-        let result = index.search(&job.pattern, limit, chain.last(), &cancel, &mut partial);
-        let Some(result) = result else {
-            continue;
+        // A panic in an engine must not end the worker (the picker would go
+        // silent): report an empty final result instead, so the UI stops
+        // waiting, and drop narrowing state that may be half-built.
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+            index.search(&job.pattern, limit, chain.last(), &cancel, &mut partial)
+        }));
+        let result = match outcome {
+            Ok(Some(result)) => result,
+            Ok(None) => continue,
+            Err(_) => {
+                chain.clear();
+                let event =
+                    FuzzyEvent::new(generation, &job.pattern, &Matches::default(), true, started);
+                if cancel() || (listening && deliver(&mut sink, event)) {
+                    continue;
+                }
+                break;
+            }
         };
         // Keep the candidates even if the result went stale while finishing:
         // the next pattern may still narrow from them.
@@ -982,11 +1091,17 @@ fn worker_loop(
             continue;
         }
         let event = FuzzyEvent::new(generation, &job.pattern, &result.matches, true, started);
-        if !(listening && sink(event)) {
+        if !(listening && deliver(&mut sink, event)) {
             // Nobody reads the events any more; nothing left to do.
             break;
         }
     }
+}
+
+/// Hands `event` to the sink: false once nobody listens, or if the sink
+/// panicked (a broken receiver is treated as a gone one).
+fn deliver(sink: &mut Sink, event: FuzzyEvent) -> bool {
+    panic::catch_unwind(AssertUnwindSafe(|| sink(event))).unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -1100,7 +1215,7 @@ mod tests {
     fn ranking_matches_a_brute_force_sort() {
         // Scored one title at a time and fully sorted: an independent check of
         // the chunking, the per-chunk top-k and the merge.
-        let list = catalogue(FIRST_BATCH + 3000);
+        let list = catalogue(FIRST_PARTIAL + 3000);
         let index = FuzzyIndex::with_scorer(list.clone(), Engine::Frizbee.scorer(), 2);
         let scorer = Engine::Frizbee.scorer();
         for pattern in ["s", "so", "sony", "kingston 128", "é", "zzzz"] {
@@ -1248,13 +1363,13 @@ mod tests {
 
     #[test]
     fn partial_results_arrive_before_the_final_one() {
-        let index = FuzzyIndex::new(catalogue(FIRST_BATCH * 3));
+        let index = FuzzyIndex::new(catalogue(FIRST_PARTIAL * 3));
         let mut partials: Vec<Matches> = Vec::new();
         let result = index
             .search("s", 10, None, NEVER, &mut |m| partials.push(m.clone()))
             .expect("not cancelled");
         let first = partials.first().expect("a partial after the first batch");
-        assert_eq!(first.scanned, FIRST_BATCH);
+        assert!(first.scanned >= FIRST_PARTIAL);
         assert!(!first.is_complete());
         assert!(first.top.len() <= 10);
         assert!(result.matches.is_complete());
@@ -1263,7 +1378,7 @@ mod tests {
 
     #[test]
     fn cancel_returns_none() {
-        let index = FuzzyIndex::new(catalogue(FIRST_BATCH * 3));
+        let index = FuzzyIndex::new(catalogue(FIRST_PARTIAL * 3));
         assert!(index.search("s", 10, None, &|| true, &mut |_| {}).is_none());
         // Cancelled mid-scan: after a few chunk checks.
         let calls = AtomicUsize::new(0);
@@ -1325,7 +1440,7 @@ mod tests {
 
     #[test]
     fn started_worker_calls_back_with_partials_then_the_final_ranking() {
-        let list = catalogue(FIRST_BATCH * 3);
+        let list = catalogue(FIRST_PARTIAL * 3);
         let expected = full(&FuzzyIndex::new(list.clone()), "so", DEFAULT_LIMIT);
         let (tx, rx) = mpsc::channel();
         let worker = FuzzyWorker::start(list, move |event| {
@@ -1425,7 +1540,7 @@ mod tests {
             open: Mutex::new(false),
             opened: Condvar::new(),
         });
-        let list: Vec<String> = (0..3 * FIRST_BATCH)
+        let list: Vec<String> = (0..3 * FIRST_PARTIAL)
             .map(|i| format!("item {i} ab{}", i % 7))
             .collect();
         let index = Arc::new(FuzzyIndex::with_scorer(list, gate.clone(), 2));
@@ -1467,6 +1582,46 @@ mod tests {
             assert_eq!(event.items, event_items(&full(&index, pattern, 5).matches));
         }
         drop(worker);
+    }
+
+    /// Panics on pattern "boom", else matches substrings.
+    struct PanicScorer;
+
+    impl Scorer for PanicScorer {
+        fn name(&self) -> &'static str {
+            "panic"
+        }
+        fn prepare<'s>(&'s self, pattern: &str) -> Box<dyn Prepared + 's> {
+            Box::new(PanicPattern(pattern.to_owned()))
+        }
+    }
+
+    struct PanicPattern(String);
+
+    impl Prepared for PanicPattern {
+        fn score(&self, haystack: &str, _indices: Option<&mut Vec<usize>>) -> Option<Score> {
+            assert!(self.0 != "boom", "engine bug (expected by this test)");
+            haystack.contains(self.0.as_str()).then_some(1)
+        }
+    }
+
+    #[test]
+    fn worker_survives_a_panicking_engine() {
+        let index = Arc::new(FuzzyIndex::with_scorer(
+            titles(&["boom box", "tv"]),
+            Arc::new(PanicScorer),
+            2,
+        ));
+        let worker = FuzzyWorker::spawn(index, 5).expect("spawn");
+        let timeout = Duration::from_secs(10);
+        worker.submit("boom", 1);
+        let event = worker.events().recv_timeout(timeout).expect("an event");
+        assert!(event.done && event.items.is_empty() && event.generation == 1);
+        worker.submit("tv", 2);
+        let event = worker.events().recv_timeout(timeout).expect("an event");
+        assert_eq!((event.generation, event.done), (2, true));
+        assert_eq!(event.items, vec![(1, 1)]);
+        assert!(worker.is_running());
     }
 
     #[test]

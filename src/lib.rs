@@ -32,6 +32,7 @@ pub mod fuzzy;
 pub mod index;
 pub mod jobs;
 pub mod judgements;
+pub mod labels;
 pub mod model;
 pub mod rank;
 pub mod sample;

@@ -27,6 +27,9 @@ pub struct Sample {
     pub config: PathBuf,
     pub judgements: PathBuf,
     pub model: PathBuf,
+    /// The analyst's labels on the sample (git-ignored), seeded from the
+    /// gold judgements on first use so the evaluation screen has data.
+    pub labels: PathBuf,
 }
 
 impl Sample {
@@ -37,6 +40,7 @@ impl Sample {
             config: dir.join("config.toml"),
             judgements: dir.join("judgements.csv"),
             model: dir.join("model.psm"),
+            labels: dir.join("labels.csv"),
         }
     }
 }
@@ -64,4 +68,15 @@ pub fn ensure_model(sample: &Sample) -> Result<(Model, bool)> {
     let (model, _) = train(&catalog, &config, &NoProgress)?;
     format::save(&model, &sample.model)?;
     Ok((model, true))
+}
+
+/// Opens the sample's label file, creating it from the gold judgements the
+/// first time (the committed judgements file itself is never modified).
+pub fn open_labels(sample: &Sample, analyst: &str) -> Result<crate::labels::LabelStore> {
+    if !sample.labels.exists() && sample.judgements.is_file() {
+        let bytes = std::fs::read(&sample.judgements)
+            .map_err(|e| Error::io(&sample.judgements, "read the sample judgements", e))?;
+        format::write_atomic(&sample.labels, &bytes)?;
+    }
+    crate::labels::LabelStore::open(&sample.labels, analyst)
 }

@@ -8,6 +8,7 @@ use prodsim::catalog::Catalog;
 use prodsim::fuzzy::FuzzyIndex;
 use prodsim::index::KeywordIndex;
 use prodsim::jobs::NoProgress;
+use prodsim::labels::LabelStore;
 use prodsim::model::{ModelConfig, train};
 use prodsim::rank::{Query, neighbours};
 use prodsim::tui::action::{Action, Command};
@@ -53,7 +54,12 @@ fn app_with(csv: Option<&[u8]>, theme: Theme) -> App {
     let (model, _) = train(&catalog, &config, &NoProgress).unwrap();
     let mut app = App::new(Arc::new(catalog), Arc::new(model), theme);
     if csv.is_none() {
-        app.labels = prodsim::cli::load_labels(&fixture("judgements.csv")).unwrap();
+        // A private copy of the fixture judgements, labelled by "tester".
+        let dir = tempfile::tempdir().unwrap().keep();
+        let path = dir.join("judgements.csv");
+        std::fs::copy(fixture("judgements.csv"), &path).unwrap();
+        app.store = Some(LabelStore::open(&path, "tester").unwrap());
+        app.analyst = "tester".into();
     }
     app.k = 10;
     app
@@ -571,4 +577,187 @@ fn breakdown_numbers_are_the_query_commands() {
     let shown = app.ranking.as_ref().unwrap().results[0].clone();
     let cli = neighbours(&app.model, &Query::Text("sony headphones".into()), 10, true).unwrap();
     assert_eq!(shown, cli.results[0]);
+}
+
+// ---- labelling -------------------------------------------------------------
+
+fn label_file(app: &App) -> String {
+    std::fs::read_to_string(app.store.as_ref().unwrap().path()).unwrap()
+}
+
+#[test]
+fn grading_is_durable_advances_and_undoes() {
+    let mut app = app();
+    typed(&mut app, "kx ts3282b corded phone");
+    cmd(&mut app, Command::Back);
+    // The fixture judged p001 (2), p002 (1), p009 (0) for this text already.
+    assert_eq!(app.label_of("p001"), Some(2));
+    let before = app.store.as_ref().unwrap().len();
+    // Select an unjudged neighbour and grade it 3.
+    cmd(&mut app, Command::Top);
+    cmd(&mut app, Command::NextUnjudged);
+    let item = app.ranking.as_ref().unwrap().results[app.selected]
+        .item_id
+        .clone();
+    assert!(app.label_of(&item).is_none());
+    cmd(&mut app, Command::Grade(3));
+    assert_eq!(app.label_of(&item), Some(3));
+    assert_eq!(app.store.as_ref().unwrap().len(), before + 1);
+    // On disk at once, with provenance.
+    let text = label_file(&app);
+    let line = text
+        .lines()
+        .find(|l| l.contains(&item) && l.contains("kx ts3282b corded phone"))
+        .expect("row on disk");
+    assert!(
+        line.contains("tester") && line.contains(&app.model.meta.model_id),
+        "{line}"
+    );
+    // Grading moved on to the next unjudged neighbour.
+    let now = app.ranking.as_ref().unwrap().results[app.selected]
+        .item_id
+        .clone();
+    assert!(
+        app.label_of(&now).is_none(),
+        "cursor should be on an unjudged row"
+    );
+    // Re-grading replaces; undo restores; redo re-applies.
+    app.selected = app
+        .ranking
+        .as_ref()
+        .unwrap()
+        .results
+        .iter()
+        .position(|n| n.item_id == item)
+        .unwrap();
+    cmd(&mut app, Command::Grade(1));
+    assert_eq!(app.label_of(&item), Some(1));
+    cmd(&mut app, Command::Undo);
+    assert_eq!(app.label_of(&item), Some(3));
+    cmd(&mut app, Command::Undo);
+    assert_eq!(app.label_of(&item), None);
+    cmd(&mut app, Command::Redo);
+    assert_eq!(app.label_of(&item), Some(3));
+    // A grade beyond the scale is refused, nothing written.
+    let len = app.store.as_ref().unwrap().len();
+    cmd(&mut app, Command::Grade(7));
+    assert_eq!(app.store.as_ref().unwrap().len(), len);
+    assert!(app.status.contains("outside the scale"), "{}", app.status);
+    // Reopening the file shows the labels.
+    let path = app.store.as_ref().unwrap().path().to_path_buf();
+    app.store = None; // releases the lock
+    let store = LabelStore::open(&path, "other").unwrap();
+    assert_eq!(
+        store.grade(&Query::Text("kx ts3282b corded phone".into()), &item),
+        Some(3)
+    );
+}
+
+#[test]
+fn binary_scale_blind_mode_and_queue() {
+    let mut app = app();
+    app.scale = prodsim::tui::app::GradeScale::binary();
+    app.set_queue(vec![
+        Query::Item("p003".into()),
+        Query::Text("canon ink".into()),
+    ]);
+    settle(&mut app);
+    assert_eq!(app.query, Some(Query::Item("p003".into())));
+    assert!(app.status.contains("queue 1/2"), "{}", app.status);
+    cmd(&mut app, Command::Grade(2));
+    assert!(
+        app.status.contains("y / n"),
+        "digits are refused on the binary scale"
+    );
+    let first = app.ranking.as_ref().unwrap().results[app.selected]
+        .item_id
+        .clone();
+    cmd(&mut app, Command::GradeYes);
+    assert_eq!(app.label_of(&first), Some(1));
+    cmd(&mut app, Command::GradeNo);
+    cmd(&mut app, Command::ToggleBlind);
+    let buf = render(&mut app, 80, 24);
+    let t = text(&buf);
+    assert!(
+        t.contains("[blind]") && !t.contains("Why #"),
+        "blind mode hides scores:\n{t}"
+    );
+    cmd(&mut app, Command::NextQuery);
+    assert_eq!(app.query, Some(Query::Text("canon ink".into())));
+    cmd(&mut app, Command::NextQuery);
+    assert_eq!(
+        app.queue.as_ref().unwrap().pos,
+        1,
+        "the queue stops at its end"
+    );
+    cmd(&mut app, Command::PrevQuery);
+    assert_eq!(app.query, Some(Query::Item("p003".into())));
+}
+
+#[test]
+fn evaluation_screen_tabs_sorting_threshold_and_pairs() {
+    let mut app = app();
+    cmd(&mut app, Command::Back);
+    cmd(&mut app, Command::Evaluate);
+    assert_eq!(app.mode(), Mode::Evaluation);
+    let Some(Overlay::Evaluation(view)) = &app.overlay else {
+        panic!("no evaluation")
+    };
+    let cli = prodsim::eval::evaluate(&app.model, &app.store.as_ref().unwrap().to_judgements(), 10)
+        .unwrap();
+    assert_eq!(
+        view.report.metrics, cli.metrics,
+        "same numbers as prodsim eval"
+    );
+    let sort_before = view.sort;
+    let threshold = view.threshold;
+    cmd(&mut app, Command::SortNext);
+    cmd(&mut app, Command::NextTab);
+    cmd(&mut app, Command::NextTab);
+    cmd(&mut app, Command::ThresholdUp);
+    let Some(Overlay::Evaluation(view)) = &app.overlay else {
+        panic!()
+    };
+    assert_ne!(view.sort, sort_before);
+    assert!(view.threshold > threshold);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let buf = render(&mut app, w, h);
+        insta::assert_snapshot!(format!("evaluation_scores_{w}x{h}"), text(&buf));
+    }
+    // Disagreements: Enter opens the pair's breakdown, Esc returns.
+    cmd(&mut app, Command::NextTab);
+    cmd(&mut app, Command::NextTab);
+    let Some(Overlay::Evaluation(view)) = &app.overlay else {
+        panic!()
+    };
+    assert_eq!(view.tab, prodsim::tui::app::EvalTab::Disagreements);
+    let worst = view.pairs[view.disagreements[0]].clone();
+    assert!(
+        view.disagreements
+            .windows(2)
+            .all(|w| view.pairs[w[0]].disagreement() >= view.pairs[w[1]].disagreement())
+    );
+    for (w, h) in [(80, 24), (120, 40)] {
+        let buf = render(&mut app, w, h);
+        insta::assert_snapshot!(format!("evaluation_disagreements_{w}x{h}"), text(&buf));
+    }
+    cmd(&mut app, Command::Confirm);
+    match &app.overlay {
+        Some(Overlay::Pair { pair, .. }) => assert_eq!(pair.item_id, worst.item_id),
+        other => panic!("{other:?}"),
+    }
+    let buf = render(&mut app, 80, 24);
+    insta::assert_snapshot!("pair_80x24", text(&buf));
+    cmd(&mut app, Command::Back);
+    assert_eq!(app.mode(), Mode::Evaluation);
+    // Queries tab (Disagreements -> Scores -> Queries): Enter opens the query.
+    cmd(&mut app, Command::NextTab);
+    cmd(&mut app, Command::NextTab);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let buf = render(&mut app, w, h);
+        insta::assert_snapshot!(format!("evaluation_queries_{w}x{h}"), text(&buf));
+    }
+    cmd(&mut app, Command::Confirm);
+    assert!(app.overlay.is_none());
+    assert!(app.query.is_some());
 }

@@ -37,6 +37,29 @@ pub enum Command {
     FewerNeighbours,
     /// Retrain the model on the loaded catalogue (after a fingerprint mismatch).
     Retrain,
+    /// Grade the selected neighbour (0 = irrelevant, higher = more relevant).
+    Grade(u8),
+    /// Binary scale: relevant / not relevant.
+    GradeYes,
+    GradeNo,
+    Undo,
+    Redo,
+    /// Move to the next neighbour without a label.
+    NextUnjudged,
+    /// Hide scores while judging.
+    ToggleBlind,
+    /// Next / previous query of the labelling queue.
+    NextQuery,
+    PrevQuery,
+    /// The evaluation screen.
+    Evaluate,
+    /// Write qrels, topics and JSON Lines next to the judgements file.
+    Export,
+    /// Evaluation screen: next tab, sort order, threshold.
+    NextTab,
+    SortNext,
+    ThresholdUp,
+    ThresholdDown,
     /// Text editing in an input line.
     DeleteBack,
     DeleteWord,

@@ -6,11 +6,111 @@ use super::action::{Action, Command};
 use super::keymap::Mode;
 use super::theme::Theme;
 use crate::catalog::Catalog;
+use crate::eval::{EvalReport, PairScore};
+use crate::labels::{LabelStore, Provenance};
 use crate::model::Model;
-use crate::rank::{Query, Ranking};
+use crate::rank::{Query, Ranking, TokenContribution};
 use crate::text::TraceStage;
-use std::collections::HashMap;
 use std::sync::Arc;
+
+/// The grades analysts choose from: 0..names.len(), or yes/no.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GradeScale {
+    pub names: Vec<String>,
+    pub binary: bool,
+}
+
+impl Default for GradeScale {
+    fn default() -> Self {
+        GradeScale {
+            names: ["irrelevant", "related", "substitute", "same product"]
+                .map(String::from)
+                .to_vec(),
+            binary: false,
+        }
+    }
+}
+
+impl GradeScale {
+    /// The yes/no scale: 0 = no, 1 = yes.
+    pub fn binary() -> GradeScale {
+        GradeScale {
+            names: vec!["no".into(), "yes".into()],
+            binary: true,
+        }
+    }
+    /// Highest grade.
+    pub fn max(&self) -> i32 {
+        self.names.len() as i32 - 1
+    }
+    /// Name of a grade.
+    pub fn name(&self, grade: i32) -> &str {
+        usize::try_from(grade)
+            .ok()
+            .and_then(|g| self.names.get(g))
+            .map_or("?", String::as_str)
+    }
+}
+
+/// A list of queries to judge in turn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queue {
+    pub queries: Vec<Query>,
+    pub pos: usize,
+}
+
+/// Tabs of the evaluation screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvalTab {
+    Queries,
+    Disagreements,
+    Scores,
+}
+
+/// The evaluation screen's data and cursor.
+#[derive(Debug, Clone)]
+pub struct EvalView {
+    pub report: EvalReport,
+    pub pairs: Vec<PairScore>,
+    /// Indices into `pairs`, strongest disagreement first.
+    pub disagreements: Vec<usize>,
+    pub tab: EvalTab,
+    /// Metric (index into `report.metrics`) the query table is sorted by.
+    pub sort: usize,
+    /// Indices into `report.per_query` in display order (worst first).
+    pub order: Vec<usize>,
+    pub selected: usize,
+    pub threshold: f64,
+}
+
+impl EvalView {
+    fn sort_queries(&mut self) {
+        let name = self
+            .report
+            .metrics
+            .0
+            .get(self.sort)
+            .map(|m| m.0.clone())
+            .unwrap_or_default();
+        let per = &self.report.per_query;
+        let mut order: Vec<usize> = (0..per.len()).collect();
+        order.sort_by(|&a, &b| {
+            let va = per[a].metrics.get(&name).unwrap_or(0.0);
+            let vb = per[b].metrics.get(&name).unwrap_or(0.0);
+            va.total_cmp(&vb).then(a.cmp(&b))
+        });
+        self.order = order;
+    }
+
+    /// Rows in the current tab.
+    pub fn rows(&self) -> usize {
+        match self.tab {
+            EvalTab::Queries => self.order.len(),
+            EvalTab::Disagreements => self.disagreements.len(),
+            EvalTab::Scores => 0,
+        }
+    }
+}
 
 /// Work the runtime must start for the app.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,7 +163,7 @@ pub struct Finder {
 }
 
 /// An overlay above the panes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Overlay {
     Help {
         scroll: usize,
@@ -78,6 +178,13 @@ pub enum Overlay {
     },
     Mismatch {
         message: String,
+    },
+    Evaluation(Box<EvalView>),
+    /// The breakdown of one judged pair (from the disagreements list).
+    Pair {
+        pair: Box<PairScore>,
+        rows: Vec<TokenContribution>,
+        scroll: usize,
     },
 }
 
@@ -178,8 +285,13 @@ pub struct App {
     pub breakdown_scroll: usize,
     pub finder: Option<Finder>,
     pub overlay: Option<Overlay>,
-    /// Judged grades by (query kind, query, item id).
-    pub labels: HashMap<(String, String, String), i32>,
+    /// The judgements file being labelled, if any.
+    pub store: Option<LabelStore>,
+    pub scale: GradeScale,
+    pub analyst: String,
+    /// Hide scores while judging.
+    pub blind: bool,
+    pub queue: Option<Queue>,
     pub status: String,
     pub last_millis: Option<f64>,
     pub job: Option<JobStatus>,
@@ -191,6 +303,8 @@ pub struct App {
     rank_generation: u64,
     finder_generation: u64,
     effects: Vec<Effect>,
+    /// The evaluation screen to go back to from a pair's breakdown.
+    eval_return: Option<Overlay>,
 }
 
 /// Largest `k` the explorer asks for.
@@ -214,7 +328,11 @@ impl App {
             breakdown_scroll: 0,
             finder: None,
             overlay: None,
-            labels: HashMap::new(),
+            store: None,
+            scale: GradeScale::default(),
+            analyst: crate::labels::default_analyst(),
+            blind: false,
+            queue: None,
             status: "type a query, or press Esc then f to find an item".into(),
             last_millis: None,
             job: None,
@@ -225,6 +343,7 @@ impl App {
             rank_generation: 0,
             finder_generation: 0,
             effects: Vec::new(),
+            eval_return: None,
         };
         app.check_fingerprint();
         app
@@ -264,6 +383,7 @@ impl App {
     pub fn mode(&self) -> Mode {
         match (&self.overlay, &self.finder) {
             (Some(Overlay::Mismatch { .. }), _) => Mode::Notice,
+            (Some(Overlay::Evaluation(_)), _) => Mode::Evaluation,
             (Some(_), _) => Mode::Overlay,
             (None, Some(_)) => Mode::Finder,
             (None, None) if self.focus == Focus::Query => Mode::Query,
@@ -282,13 +402,280 @@ impl App {
     /// The judged grade of an item for the current query.
     pub fn label_of(&self, item_id: &str) -> Option<i32> {
         let q = self.query.as_ref()?;
-        self.labels
-            .get(&(
-                q.kind().to_string(),
-                q.value().to_string(),
-                item_id.to_string(),
-            ))
-            .copied()
+        self.store.as_ref()?.grade(q, item_id)
+    }
+
+    /// (judged, shown) neighbours of the current query.
+    pub fn judged_counts(&self) -> (usize, usize) {
+        let Some(r) = &self.ranking else {
+            return (0, 0);
+        };
+        let judged = r
+            .results
+            .iter()
+            .filter(|n| self.label_of(&n.item_id).is_some())
+            .count();
+        (judged, r.results.len())
+    }
+
+    /// Starts a labelling queue at its first query.
+    pub fn set_queue(&mut self, queries: Vec<Query>) {
+        if queries.is_empty() {
+            return;
+        }
+        self.queue = Some(Queue { queries, pos: 0 });
+        self.go_to_queue(0);
+    }
+
+    fn go_to_queue(&mut self, pos: usize) {
+        let Some(queue) = &mut self.queue else {
+            self.status = "no queue: start with --queue FILE or --sample N".into();
+            return;
+        };
+        queue.pos = pos.min(queue.queries.len().saturating_sub(1));
+        let (query, at, len) = (
+            queue.queries[queue.pos].clone(),
+            queue.pos + 1,
+            queue.queries.len(),
+        );
+        match &query {
+            Query::Item(id) => match self.model.find_item(id) {
+                Some(item) => self.set_item_query(item),
+                None => {
+                    self.status = format!("queue {at}/{len}: item {id} is not in the model");
+                    return;
+                }
+            },
+            Query::Text(t) => {
+                self.input.set(t);
+                self.set_text_query();
+                self.focus = Focus::Neighbours;
+            }
+        }
+        self.selected = 0;
+        self.status = format!("queue {at}/{len}");
+    }
+
+    fn grade(&mut self, grade: i32) {
+        if grade > self.scale.max() {
+            self.status = format!(
+                "grade {grade} is outside the scale 0-{} ({})",
+                self.scale.max(),
+                self.scale.names.join(", ")
+            );
+            return;
+        }
+        let Some(store) = &mut self.store else {
+            self.status =
+                "labelling needs a judgements file: prodsim tui ... --judgements FILE".into();
+            return;
+        };
+        let (Some(query), Some(n)) = (
+            self.query.clone(),
+            self.ranking
+                .as_ref()
+                .and_then(|r| r.results.get(self.selected))
+                .cloned(),
+        ) else {
+            self.status = "select a neighbour to grade".into();
+            return;
+        };
+        let prov = Provenance {
+            analyst: self.analyst.clone(),
+            model: self.model.meta.model_id.clone(),
+            rank: Some(n.rank),
+            score: Some(n.score),
+        };
+        match store.set(&query, &n.item_id, grade, prov) {
+            Ok(()) => {
+                self.status = format!(
+                    "#{} {} = {} ({grade})",
+                    n.rank,
+                    n.title.chars().take(40).collect::<String>(),
+                    self.scale.name(grade)
+                );
+                self.next_unjudged(false);
+            }
+            Err(e) => self.status = format!("label NOT saved: {e}"),
+        }
+    }
+
+    /// Moves to the next neighbour without a label (wrapping); with
+    /// `report`, says so when every neighbour is judged.
+    fn next_unjudged(&mut self, report: bool) {
+        let Some(r) = &self.ranking else { return };
+        let n = r.results.len();
+        if n == 0 {
+            return;
+        }
+        let next = (1..=n)
+            .map(|d| (self.selected + d) % n)
+            .find(|&i| self.label_of(&r.results[i].item_id).is_none());
+        match next {
+            Some(i) => {
+                self.selected = i;
+                self.breakdown_scroll = 0;
+            }
+            None if report => self.status = format!("all {n} neighbours are judged"),
+            None => {}
+        }
+    }
+
+    fn open_evaluation(&mut self) {
+        let Some(store) = &self.store else {
+            self.status = "evaluation needs judgements: prodsim tui ... --judgements FILE".into();
+            return;
+        };
+        let judgements = store.to_judgements();
+        if judgements.rows.is_empty() {
+            self.status = "no judgements yet: grade some neighbours first (0-9, y/n)".into();
+            return;
+        }
+        let report = match crate::eval::evaluate(&self.model, &judgements, 10) {
+            Ok(r) => r,
+            Err(e) => {
+                self.status = format!("evaluation failed: {e}");
+                return;
+            }
+        };
+        let pairs = crate::eval::pair_scores(&self.model, &judgements);
+        let disagreements: Vec<usize> = {
+            let mut idx: Vec<usize> = (0..pairs.len()).collect();
+            idx.sort_by(|&a, &b| {
+                pairs[b]
+                    .disagreement()
+                    .total_cmp(&pairs[a].disagreement())
+                    .then_with(|| pairs[a].query.value().cmp(pairs[b].query.value()))
+                    .then_with(|| pairs[a].item_id.cmp(&pairs[b].item_id))
+            });
+            idx
+        };
+        let threshold = pairs.iter().map(|p| p.score).fold(0.0, f64::max) / 2.0;
+        let mut view = EvalView {
+            report,
+            pairs,
+            disagreements,
+            tab: EvalTab::Queries,
+            sort: 0,
+            order: Vec::new(),
+            selected: 0,
+            threshold,
+        };
+        view.sort = view
+            .report
+            .metrics
+            .0
+            .iter()
+            .position(|m| m.0 == "mrr")
+            .unwrap_or(0);
+        view.sort_queries();
+        self.overlay = Some(Overlay::Evaluation(Box::new(view)));
+    }
+
+    fn evaluation_command(&mut self, cmd: Command) {
+        let page = self.page();
+        let Some(Overlay::Evaluation(view)) = &mut self.overlay else {
+            return;
+        };
+        let max_score = view
+            .pairs
+            .iter()
+            .map(|p| p.score)
+            .fold(0.0, f64::max)
+            .max(1e-9);
+        let last = view.rows().saturating_sub(1);
+        match cmd {
+            Command::NextTab => {
+                view.tab = match view.tab {
+                    EvalTab::Queries => EvalTab::Disagreements,
+                    EvalTab::Disagreements => EvalTab::Scores,
+                    EvalTab::Scores => EvalTab::Queries,
+                };
+                view.selected = 0;
+            }
+            Command::SortNext => {
+                view.sort = (view.sort + 1) % view.report.metrics.0.len().max(1);
+                view.sort_queries();
+                view.selected = 0;
+            }
+            Command::ThresholdUp => {
+                view.threshold = (view.threshold + max_score / 50.0).min(max_score)
+            }
+            Command::ThresholdDown => view.threshold = (view.threshold - max_score / 50.0).max(0.0),
+            Command::Down => view.selected = (view.selected + 1).min(last),
+            Command::Up => view.selected = view.selected.saturating_sub(1),
+            Command::PageDown => view.selected = (view.selected + page).min(last),
+            Command::PageUp => view.selected = view.selected.saturating_sub(page),
+            Command::Confirm => match view.tab {
+                EvalTab::Queries => {
+                    let Some(q) = view
+                        .order
+                        .get(view.selected)
+                        .map(|&i| &view.report.per_query[i])
+                    else {
+                        return;
+                    };
+                    let query = match q.query_kind {
+                        "item" => Query::Item(q.query.clone()),
+                        _ => Query::Text(q.query.clone()),
+                    };
+                    self.overlay = None;
+                    self.open_query(query);
+                }
+                EvalTab::Disagreements => {
+                    let Some(pair) = view
+                        .disagreements
+                        .get(view.selected)
+                        .map(|&i| view.pairs[i].clone())
+                    else {
+                        return;
+                    };
+                    let rows = match (
+                        crate::rank::encode(&self.model, &pair.query),
+                        self.model.find_item(&pair.item_id),
+                    ) {
+                        (Ok((qv, _)), Some(item)) => crate::rank::breakdown(&self.model, &qv, item),
+                        _ => Vec::new(),
+                    };
+                    // Keep the evaluation screen to return to after the pair.
+                    self.eval_return = self.overlay.take();
+                    self.overlay = Some(Overlay::Pair {
+                        pair: Box::new(pair),
+                        rows,
+                        scroll: 0,
+                    });
+                }
+                EvalTab::Scores => {}
+            },
+            _ => {}
+        }
+    }
+
+    fn open_query(&mut self, query: Query) {
+        match &query {
+            Query::Item(id) => {
+                if let Some(item) = self.model.find_item(id) {
+                    self.set_item_query(item);
+                }
+            }
+            Query::Text(t) => {
+                self.input.set(t);
+                self.set_text_query();
+                self.focus = Focus::Neighbours;
+                self.selected = 0;
+            }
+        }
+    }
+
+    fn export(&mut self) {
+        let Some(store) = &self.store else {
+            self.status = "nothing to export: no judgements file".into();
+            return;
+        };
+        self.status = match crate::labels::export_beside(store) {
+            Ok(msg) => msg,
+            Err(e) => format!("export failed: {e}"),
+        };
     }
 
     fn rerank(&mut self) {
@@ -409,8 +796,9 @@ impl App {
             let scroll = match overlay {
                 Overlay::Help { scroll }
                 | Overlay::Details { scroll, .. }
-                | Overlay::Trace { scroll, .. } => scroll,
-                Overlay::Mismatch { .. } => return,
+                | Overlay::Trace { scroll, .. }
+                | Overlay::Pair { scroll, .. } => scroll,
+                Overlay::Mismatch { .. } | Overlay::Evaluation(_) => return,
             };
             *scroll = step(*scroll, 1000);
             return;
@@ -574,12 +962,22 @@ impl App {
 
     fn command(&mut self, cmd: Command) {
         use Command as C;
+        if self.mode() == Mode::Evaluation && cmd != C::Back && cmd != C::Quit {
+            self.evaluation_command(cmd);
+            return;
+        }
         match cmd {
             C::Quit => self.should_quit = true,
             C::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
             C::Back => {
                 // Close the innermost thing open: overlay, finder, then toggle
                 // between the query line and the panes.
+                if let Some(Overlay::Pair { .. }) = self.overlay
+                    && let Some(back) = self.eval_return.take()
+                {
+                    self.overlay = Some(back);
+                    return;
+                }
                 let closed = self.overlay.take().is_some() || self.finder.take().is_some();
                 if !closed {
                     self.focus = if self.focus == Focus::Query {
@@ -648,6 +1046,66 @@ impl App {
                 self.status = format!("k = {}", self.k);
                 self.rerank();
             }
+            C::Grade(g) => {
+                if self.scale.binary {
+                    self.status = "binary scale: grade with y / n".into();
+                } else {
+                    self.grade(i32::from(g));
+                }
+            }
+            C::GradeYes | C::GradeNo => {
+                if self.scale.binary {
+                    self.grade(i32::from(cmd == C::GradeYes));
+                } else {
+                    self.status = format!(
+                        "grade with 0-{} ({})",
+                        self.scale.max(),
+                        self.scale.names.join(", ")
+                    );
+                }
+            }
+            C::Undo | C::Redo => {
+                let Some(store) = &mut self.store else {
+                    self.status = "nothing to undo: no judgements file".into();
+                    return;
+                };
+                let result = if cmd == C::Undo {
+                    store.undo()
+                } else {
+                    store.redo()
+                };
+                self.status = match (cmd, result) {
+                    (_, Ok(None)) => format!(
+                        "nothing to {}",
+                        if cmd == C::Undo { "undo" } else { "redo" }
+                    ),
+                    (C::Undo, Ok(Some((_, id)))) => format!("undid the label of {id}"),
+                    (_, Ok(Some((_, id)))) => format!("redid the label of {id}"),
+                    (_, Err(e)) => format!("undo/redo failed: {e}"),
+                };
+            }
+            C::NextUnjudged => self.next_unjudged(true),
+            C::ToggleBlind => {
+                self.blind = !self.blind;
+                self.status = if self.blind {
+                    "blind mode: scores hidden"
+                } else {
+                    "scores shown"
+                }
+                .into();
+            }
+            C::NextQuery | C::PrevQuery => {
+                let pos = self.queue.as_ref().map_or(0, |q| q.pos);
+                let pos = if cmd == C::NextQuery {
+                    pos + 1
+                } else {
+                    pos.saturating_sub(1)
+                };
+                self.go_to_queue(pos);
+            }
+            C::Evaluate => self.open_evaluation(),
+            C::Export => self.export(),
+            C::NextTab | C::SortNext | C::ThresholdUp | C::ThresholdDown => {}
             C::Retrain => {
                 self.overlay = None;
                 self.status = "retraining on the loaded catalogue...".into();

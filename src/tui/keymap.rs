@@ -15,6 +15,8 @@ pub enum Mode {
     Finder,
     /// A read-only overlay: details, trace, help.
     Overlay,
+    /// The evaluation screen.
+    Evaluation,
     /// The catalogue/model mismatch notice.
     Notice,
 }
@@ -27,6 +29,7 @@ impl Mode {
             Mode::Query => "Typing a query",
             Mode::Finder => "Item picker / keyword search",
             Mode::Overlay => "Details, trace, help",
+            Mode::Evaluation => "Evaluation screen",
             Mode::Notice => "Model/catalogue mismatch",
         }
     }
@@ -132,6 +135,92 @@ pub const BINDINGS: &[Binding] = &[
         NONE,
         C::FewerNeighbours,
         "fewer neighbours (k)",
+    ),
+    b(
+        M::Normal,
+        K::Char('0'),
+        NONE,
+        C::Grade(0),
+        "grade 0 (irrelevant)",
+    ),
+    b(M::Normal, K::Char('1'), NONE, C::Grade(1), "grade 1"),
+    b(M::Normal, K::Char('2'), NONE, C::Grade(2), "grade 2"),
+    b(M::Normal, K::Char('3'), NONE, C::Grade(3), "grade 3"),
+    b(
+        M::Normal,
+        K::Char('4'),
+        NONE,
+        C::Grade(4),
+        "grade 4 (scales up to 9)",
+    ),
+    b(M::Normal, K::Char('5'), NONE, C::Grade(5), "grade 5"),
+    b(M::Normal, K::Char('6'), NONE, C::Grade(6), "grade 6"),
+    b(M::Normal, K::Char('7'), NONE, C::Grade(7), "grade 7"),
+    b(M::Normal, K::Char('8'), NONE, C::Grade(8), "grade 8"),
+    b(M::Normal, K::Char('9'), NONE, C::Grade(9), "grade 9"),
+    b(
+        M::Normal,
+        K::Char('y'),
+        NONE,
+        C::GradeYes,
+        "relevant (binary scale)",
+    ),
+    b(
+        M::Normal,
+        K::Char('n'),
+        NONE,
+        C::GradeNo,
+        "not relevant (binary scale)",
+    ),
+    b(
+        M::Normal,
+        K::Char(' '),
+        NONE,
+        C::NextUnjudged,
+        "next unjudged neighbour",
+    ),
+    b(
+        M::Normal,
+        K::Char('u'),
+        NONE,
+        C::Undo,
+        "undo the last label",
+    ),
+    b(M::Normal, K::Char('r'), CTRL, C::Redo, "redo"),
+    b(
+        M::Normal,
+        K::Char('b'),
+        NONE,
+        C::ToggleBlind,
+        "blind mode: hide scores",
+    ),
+    b(
+        M::Normal,
+        K::Char(']'),
+        NONE,
+        C::NextQuery,
+        "next query of the queue",
+    ),
+    b(
+        M::Normal,
+        K::Char('['),
+        NONE,
+        C::PrevQuery,
+        "previous query of the queue",
+    ),
+    b(
+        M::Normal,
+        K::Char('e'),
+        NONE,
+        C::Evaluate,
+        "evaluation screen",
+    ),
+    b(
+        M::Normal,
+        K::Char('x'),
+        NONE,
+        C::Export,
+        "export qrels, topics, JSON Lines",
     ),
     b(M::Normal, K::Char('?'), NONE, C::Help, "this help"),
     b(M::Normal, K::Char('q'), NONE, C::Quit, "quit"),
@@ -307,14 +396,17 @@ pub fn hints(mode: Mode, ascii: bool) -> Vec<(String, &'static str)> {
             C::EditQuery,
             C::PickItem,
             C::KeywordSearch,
-            C::Details,
-            C::Trace,
+            C::Grade(0),
+            C::NextUnjudged,
+            C::Undo,
+            C::Evaluate,
             C::Help,
             C::Quit,
         ],
         Mode::Query => &[C::Back, C::ClearInput],
         Mode::Finder => &[C::Confirm, C::Down, C::Back],
         Mode::Overlay => &[C::Back, C::Down],
+        Mode::Evaluation => &[C::NextTab, C::SortNext, C::ThresholdUp, C::Confirm, C::Back],
         Mode::Notice => &[C::Retrain, C::Back, C::Quit],
     };
     let short = |c: Command| match (mode, c) {
@@ -345,7 +437,13 @@ pub fn hints(mode: Mode, ascii: bool) -> Vec<(String, &'static str)> {
             BINDINGS
                 .iter()
                 .find(|b| b.mode == mode && b.command == c)
-                .map(|b| (key_label(b.code, b.mods, ascii), short(c)))
+                .map(|b| {
+                    let key = match c {
+                        C::Grade(_) => "0-9".to_string(),
+                        _ => key_label(b.code, b.mods, ascii),
+                    };
+                    (key, short(c))
+                })
         })
         .collect()
 }

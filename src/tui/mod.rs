@@ -23,7 +23,6 @@ use crossterm::terminal::{
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use ratatui::backend::CrosstermBackend;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::mpsc;
 
@@ -31,8 +30,12 @@ use std::sync::mpsc;
 pub struct Options {
     pub catalog: Catalog,
     pub model: Model,
-    /// Judged grades by (query kind, query, item id), shown as labels.
-    pub labels: HashMap<(String, String, String), i32>,
+    /// The judgements file to show and extend, opened and locked.
+    pub store: Option<crate::labels::LabelStore>,
+    pub scale: app::GradeScale,
+    pub analyst: String,
+    /// Queries to judge in turn (empty: no queue).
+    pub queue: Vec<crate::rank::Query>,
     pub ascii: bool,
     pub k: usize,
 }
@@ -103,8 +106,11 @@ pub fn run(opts: Options) -> Result<()> {
     let catalog = Arc::new(opts.catalog);
     let model = Arc::new(opts.model);
     let mut app = App::new(catalog.clone(), model.clone(), theme);
-    app.labels = opts.labels;
+    app.store = opts.store;
+    app.scale = opts.scale;
+    app.analyst = opts.analyst;
     app.k = opts.k.clamp(1, app::MAX_K);
+    app.set_queue(opts.queue);
 
     let previous_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -121,7 +127,14 @@ pub fn run(opts: Options) -> Result<()> {
     let (tx, rx) = mpsc::channel::<Msg>();
     spawn_input_thread(tx.clone());
     let mut workers = worker::Workers::start(catalog, model, tx);
-    event_loop(&mut terminal, &mut app, &rx, &mut workers)
+    let result = event_loop(&mut terminal, &mut app, &rx, &mut workers);
+    // Every label is already durable; compacting only tidies the file.
+    if let Some(store) = &mut app.store
+        && let Err(e) = store.compact()
+    {
+        eprintln!("prodsim: could not compact {}: {e}", store.path().display());
+    }
+    result
 }
 
 fn spawn_input_thread(tx: mpsc::Sender<Msg>) {

@@ -65,7 +65,8 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         .as_ref()
         .and_then(|r| r.results.get(app.selected));
     let title = match selected {
-        Some(n) => format!(" Why #{}: score {:.4} ", n.rank, n.score),
+        Some(n) if !app.blind => format!(" Why #{}: score {:.4} ", n.rank, n.score),
+        Some(n) => format!(" #{} ", n.rank),
         None => " Why ".to_string(),
     };
     let block = pane(t, Span::styled(title, t.accent()), focused);
@@ -81,6 +82,24 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         );
         return;
     };
+    if app.blind {
+        let mut lines = vec![Line::from(vec![
+            Span::styled("item  ", t.dim()),
+            Span::raw(sanitize(&n.title)),
+        ])];
+        if let Some(g) = app.label_of(&n.item_id) {
+            lines.push(Line::from(Span::styled(
+                format!("judged {g}: {}", app.scale.name(g)),
+                t.good(),
+            )));
+        }
+        lines.push(Line::from(Span::styled(
+            "blind mode: scores and token weights are hidden (b shows them)",
+            t.dim(),
+        )));
+        frame.render_widget(Paragraph::new(lines), inner);
+        return;
+    }
     let mut lines: Vec<Line> = Vec::new();
     let mut item_line = vec![Span::styled("item  ", t.dim())];
     item_line.extend(marked_text(app, &n.title, n, t));

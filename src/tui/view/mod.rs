@@ -2,6 +2,7 @@
 //! Nothing here changes state or does I/O.
 
 mod breakdown;
+mod evaluation;
 mod finder;
 mod neighbours;
 mod overlays;
@@ -60,6 +61,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
             overlays::trace(frame, app, stages, *scroll, area)
         }
         Some(Overlay::Mismatch { message }) => overlays::mismatch(frame, app, message, area),
+        Some(Overlay::Evaluation(view)) => evaluation::draw(frame, app, view, area),
+        Some(Overlay::Pair { pair, rows, scroll }) => {
+            overlays::pair(frame, app, pair, rows, *scroll, area)
+        }
         None => {}
     }
 }

@@ -26,7 +26,17 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
     let focused = app.focus == Focus::Neighbours && app.finder.is_none() && app.overlay.is_none();
     let count = app.ranking.as_ref().map_or(0, |r| r.results.len());
-    let title = format!(" Neighbours ({count}, k={}) ", app.k);
+    let mut title = format!(" Neighbours ({count}, k={}) ", app.k);
+    if let Some(store) = &app.store {
+        let (judged, shown) = app.judged_counts();
+        title.push_str(&format!(
+            "judged {judged}/{shown}, {} in file ",
+            store.len()
+        ));
+    }
+    if app.blind {
+        title.push_str("[blind] ");
+    }
     let block = pane(t, Span::styled(title, t.accent()), focused);
     let inner = block.inner(area);
     frame.render_widget(block, area);

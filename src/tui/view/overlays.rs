@@ -155,3 +155,74 @@ pub fn mismatch(frame: &mut Frame, app: &App, message: &str, area: Rect) {
         0,
     );
 }
+
+pub fn pair(
+    frame: &mut Frame,
+    app: &App,
+    pair: &crate::eval::PairScore,
+    rows: &[crate::rank::TokenContribution],
+    scroll: usize,
+    area: Rect,
+) {
+    let t = &app.theme;
+    let title = app
+        .model
+        .find_item(&pair.item_id)
+        .map(|i| app.model.title(i).to_string())
+        .unwrap_or_else(|| pair.item_id.clone());
+    let rank = pair
+        .rank
+        .map_or("not in the top 1000".to_string(), |r| format!("rank {r}"));
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled("query ", t.dim()),
+            Span::raw(sanitize(pair.query.value())),
+        ]),
+        Line::from(vec![
+            Span::styled("item  ", t.dim()),
+            Span::raw(sanitize(&title)),
+        ]),
+        Line::from(Span::styled(
+            format!(
+                "judged {} ({}), score {:.4}, {rank}, best score of the query {:.4}",
+                pair.grade,
+                app.scale.name(pair.grade),
+                pair.score,
+                pair.top_score
+            ),
+            if pair.grade > 0 { t.good() } else { t.bad() },
+        )),
+        Line::from(""),
+        Line::from(Span::styled(
+            format!(
+                "{:<24} {:<6} {:>8} {:>8} {:>9}",
+                "token", "kind", "q.w", "i.w", "contrib"
+            ),
+            t.dim(),
+        )),
+    ];
+    if rows.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "no shared token: score 0",
+            t.dim(),
+        )));
+    }
+    for r in rows {
+        lines.push(Line::from(format!(
+            "{:<24} {:<6} {:>8.4} {:>8.4} {:>9.5}",
+            sanitize(&r.token).replace(' ', if t.ascii { "_" } else { "·" }),
+            r.kind.name(),
+            r.query_weight,
+            r.item_weight,
+            r.contribution
+        )));
+    }
+    popup(
+        frame,
+        app,
+        " Judged pair (Esc: back to the evaluation) ",
+        area,
+        lines,
+        scroll,
+    );
+}
