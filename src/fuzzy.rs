@@ -73,11 +73,14 @@ pub trait Prepared: Send + Sync {
 /// The engines this module ships; all are selectable so the benchmark can
 /// compare them on the same catalogue.
 ///
-/// Frizbee is the default: measured on 1M synthetic titles with 2 scan threads
-/// (`cargo bench --bench fuzzy`), SkimMatcherV2 needs 330-1,500 ms for a full
-/// scan of a 1-4 char pattern, far over the 30 ms keystroke budget even with
-/// narrowing, while frizbee's SIMD prefilter and Smith-Waterman do the same
-/// scans in tens of milliseconds (numbers in the benchmark's output).
+/// Frizbee is the default. Measured by `cargo bench --bench fuzzy` on 1M
+/// synthetic titles with 2 scan threads: SkimMatcherV2 needs 450-515 ms for a
+/// full scan of a 1-3 char pattern and still ~500 ms for such a keystroke with
+/// narrowing, about 17 times the 30 ms budget; frizbee's SIMD prefilter and
+/// Smith-Waterman take 21-32 ms for the same scans (its own cost: raw frizbee
+/// on 2 threads measures the same), at most ~31 ms per keystroke, and the
+/// first partial ranking arrives after 0.5-2 ms. SkimMatcherV2's scores also
+/// depend on what the thread scored before (see [`SkimScorer`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Engine {
     /// `frizbee` (MIT): SIMD Smith-Waterman, no typos allowed.
@@ -218,6 +221,13 @@ fn byte_to_char_indices(text: &str, bytes: &[u32], out: &mut Vec<usize>) {
 }
 
 /// [`Scorer`] on `fuzzy_matcher::skim::SkimMatcherV2`, case-insensitive.
+///
+/// Kept for comparison, not as the default: besides being slow at 1M titles,
+/// fuzzy-matcher 0.3.7 reuses a per-thread score matrix without clearing a
+/// bonus field, so a title's score can differ by a few points depending on
+/// what that thread scored before (about 1 in 50k random pairs; which titles
+/// match is unaffected). Its `use_cache(false)` escape hatch panics on a
+/// RefCell borrow instead.
 pub struct SkimScorer {
     matcher: SkimMatcherV2,
 }
@@ -338,6 +348,17 @@ impl TopK {
         }
     }
 
+    /// [`TopK::push`] for hits arriving in ascending item order (one chunk):
+    /// then a full top-k also rejects ties with its worst, which lose on item
+    /// order. With 1-3 char patterns most titles tie, so this is the hot path.
+    #[inline]
+    fn push_ascending(&mut self, hit: Hit) {
+        if self.heap.len() == self.limit && hit.score <= self.floor {
+            return;
+        }
+        self.push(hit);
+    }
+
     /// Best first.
     fn sorted(&self) -> Vec<Hit> {
         let mut hits: Vec<Hit> = self.heap.iter().map(|w| w.0).collect();
@@ -415,9 +436,14 @@ pub fn extends_pattern(pattern: &str, previous: &str) -> bool {
         && pattern.as_bytes()[..previous.len()].eq_ignore_ascii_case(previous.as_bytes())
 }
 
-/// Items scored per task; small enough for cancel checks every few ms even with
-/// the slowest engine, large enough that task overhead is noise.
+/// Items per task at the start of a scan, so the first partial report comes
+/// after a few small chunks.
 const CHUNK: usize = 4096;
+/// Items per task after the first [`FIRST_PARTIAL`]: each task wakes the
+/// merging thread, which on 2 cores takes a core from the scan for a moment,
+/// so fewer, larger tasks scan faster. Still only ~1 ms of frizbee work, so a
+/// stale search stops quickly (~10 ms with fuzzy-matcher).
+const BIG_CHUNK: usize = 16_384;
 /// Candidates scored before the first partial report (a few chunks: enough
 /// that the first rows shown are not from a handful of titles).
 const FIRST_PARTIAL: usize = 16_384;
@@ -676,9 +702,15 @@ impl FuzzyIndex {
         let to_scan = source.len();
         let prepared = self.scorer.prepare(pattern);
 
-        let chunks: Vec<Range<usize>> = (0..to_scan)
+        let head = FIRST_PARTIAL.min(to_scan);
+        let chunks: Vec<Range<usize>> = (0..head)
             .step_by(CHUNK)
-            .map(|start| start..(start + CHUNK).min(to_scan))
+            .map(|start| start..(start + CHUNK).min(head))
+            .chain(
+                (head..to_scan)
+                    .step_by(BIG_CHUNK)
+                    .map(|start| start..(start + BIG_CHUNK).min(to_scan)),
+            )
             .collect();
         let mut merge = Merge::new(limit, to_scan, chunks.len());
         let scan = |chunk: Range<usize>| {
@@ -777,7 +809,7 @@ impl FuzzyIndex {
             if let Some(item) = item_at(position) {
                 next = position + 1;
                 matched.push(item);
-                top.push(Hit {
+                top.push_ascending(Hit {
                     item: item as usize,
                     score,
                 });
@@ -838,7 +870,8 @@ pub struct FuzzyEvent {
     pub scanned: usize,
     pub to_scan: usize,
     pub done: bool,
-    /// Time since the worker started this generation.
+    /// Time since this generation was submitted (queueing included: what the
+    /// user waited).
     pub millis: f64,
 }
 
@@ -893,6 +926,7 @@ pub fn match_indices(pattern: &str, text: &str) -> Vec<usize> {
 struct Job {
     pattern: String,
     generation: u64,
+    submitted: Instant,
 }
 
 /// Where the worker delivers events; returns false once nobody listens.
@@ -994,6 +1028,7 @@ impl FuzzyWorker {
             let _ = jobs.send(Job {
                 pattern: pattern.into(),
                 generation,
+                submitted: Instant::now(),
             });
         }
     }
@@ -1050,7 +1085,7 @@ fn worker_loop(
         if cancel() {
             continue;
         }
-        let started = Instant::now();
+        let started = job.submitted;
         while chain
             .last()
             .is_some_and(|c| !index.can_narrow(c, &job.pattern))
