@@ -502,7 +502,8 @@ fn acquire_lock(display: &Path, real: &Path, analyst: &str) -> Result<File> {
 pub fn ensure_not_labelled(path: &Path) -> Result<()> {
     let real = resolve(path)?;
     let lock = lock_path(&real);
-    let Ok(file) = OpenOptions::new().read(true).write(true).open(&lock) else {
+    // Read-only is enough for flock(2), and works on another user's lock file.
+    let Ok(file) = File::open(&lock) else {
         return Ok(());
     };
     match file.try_lock() {
@@ -1411,6 +1412,9 @@ pub struct ImportSummary {
     pub warnings: Vec<String>,
 }
 
+/// Left id -> (row index in the left catalogue, text).
+type LeftTexts = HashMap<String, (usize, String)>;
+
 /// A CSV read whole, with its header; cells checked lazily.
 struct Table {
     file: String,
@@ -1520,7 +1524,7 @@ pub fn import_pairs(o: &ImportOptions) -> Result<ImportSummary> {
     let pairs = Table::read(&o.pairs, "read the pairs")?;
     let lc = pairs.column(&o.left, "--left")?;
     let rc = pairs.column(&o.right, "--right")?;
-    let texts: Option<(Table, HashMap<String, (usize, String)>)> = match &o.left_catalog {
+    let texts: Option<(Table, LeftTexts)> = match &o.left_catalog {
         None => None,
         Some(path) => {
             let text_col = o.left_text.as_deref().ok_or_else(|| {
@@ -1935,6 +1939,19 @@ mod tests {
         let (j, w) = read_labels(&p).unwrap();
         assert_eq!((j.rows.len(), w.len()), (1, 1));
         assert!(read(&p).ends_with("text,q,b"));
+    }
+
+    #[test]
+    fn temporaries_of_a_killed_rewrite_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("l.csv");
+        let stale = dir.path().join(".l.csv.4194303.tmp");
+        let other = dir.path().join(".m.csv.4194303.tmp");
+        std::fs::write(&stale, "half a rewrite").unwrap();
+        std::fs::write(&other, "not ours").unwrap();
+        let _s = LabelStore::open(&p, "ana").unwrap();
+        assert!(!stale.exists());
+        assert!(other.exists() && lock_path(&p).exists());
     }
 
     #[test]

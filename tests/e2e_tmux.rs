@@ -77,12 +77,6 @@ impl Tmux {
     fn wait_text(&self, text: &str) -> String {
         self.wait_for(text, |s| s.contains(text))
     }
-
-    fn pane(&self, format: &str) -> String {
-        tmux(&["display-message", "-p", "-t", &self.session, format])
-            .trim()
-            .to_string()
-    }
 }
 
 impl Drop for Tmux {

@@ -106,6 +106,12 @@ pub fn run(opts: Options) -> Result<()> {
     let catalog = Arc::new(opts.catalog);
     let model = Arc::new(opts.model);
     let mut app = App::new(catalog.clone(), model.clone(), theme);
+    if let Some(store) = &opts.store
+        && !store.warnings().is_empty()
+    {
+        // Migrations and repaired crash rows must be visible to the analyst.
+        app.status = store.warnings().join("; ");
+    }
     app.store = opts.store;
     app.scale = opts.scale;
     app.analyst = opts.analyst;
