@@ -122,6 +122,18 @@ fn settle(app: &mut App) {
                         millis: 0.3,
                     });
                 }
+                Effect::Evaluate {
+                    generation,
+                    judgements,
+                } => {
+                    let report = prodsim::eval::evaluate(&app.model, &judgements, 10).unwrap();
+                    let pairs = prodsim::eval::pair_scores(&app.model, &judgements);
+                    app.update(Action::EvaluationReady {
+                        generation,
+                        result: Ok(Box::new((report, pairs))),
+                        millis: 1.0,
+                    });
+                }
                 Effect::Retrain => {
                     let (m, _) = train(&app.catalog, &app.model.config, &NoProgress).unwrap();
                     app.install_model(Arc::new(m));

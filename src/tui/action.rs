@@ -107,6 +107,12 @@ pub enum Action {
     },
     /// The keyword index is ready (or failed to build).
     KeywordIndexReady(Result<(), String>),
+    /// The evaluation screen's numbers are ready.
+    EvaluationReady {
+        generation: u64,
+        result: Result<Box<(crate::eval::EvalReport, Vec<crate::eval::PairScore>)>, String>,
+        millis: f64,
+    },
     /// Retraining finished: the new model is installed by the runtime.
     RetrainDone(Result<String, String>),
 }

@@ -113,7 +113,7 @@ impl EvalView {
 }
 
 /// Work the runtime must start for the app.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Effect {
     Rank {
         generation: u64,
@@ -130,6 +130,11 @@ pub enum Effect {
     },
     BuildKeywordIndex,
     Retrain,
+    /// Evaluate the model on a snapshot of the judgements.
+    Evaluate {
+        generation: u64,
+        judgements: crate::judgements::Judgements,
+    },
 }
 
 /// The panes that take focus in turn.
@@ -305,6 +310,7 @@ pub struct App {
     effects: Vec<Effect>,
     /// The evaluation screen to go back to from a pair's breakdown.
     eval_return: Option<Overlay>,
+    eval_generation: u64,
 }
 
 /// Largest `k` the explorer asks for.
@@ -344,6 +350,7 @@ impl App {
             finder_generation: 0,
             effects: Vec::new(),
             eval_return: None,
+            eval_generation: 0,
         };
         app.check_fingerprint();
         app
@@ -531,14 +538,18 @@ impl App {
             self.status = "no judgements yet: grade some neighbours first (0-9, y/n)".into();
             return;
         }
-        let report = match crate::eval::evaluate(&self.model, &judgements, 10) {
-            Ok(r) => r,
-            Err(e) => {
-                self.status = format!("evaluation failed: {e}");
-                return;
-            }
-        };
-        let pairs = crate::eval::pair_scores(&self.model, &judgements);
+        // Ranking every judged query takes a moment on big sets: a worker
+        // does it and the screen opens when the numbers are in.
+        self.eval_generation += 1;
+        self.status = format!("evaluating {} judgements...", judgements.rows.len());
+        self.effects.push(Effect::Evaluate {
+            generation: self.eval_generation,
+            judgements,
+        });
+    }
+
+    /// Opens the evaluation screen on finished numbers.
+    fn show_evaluation(&mut self, report: EvalReport, pairs: Vec<PairScore>) {
         let disagreements: Vec<usize> = {
             let mut idx: Vec<usize> = (0..pairs.len()).collect();
             idx.sort_by(|&a, &b| {
@@ -934,6 +945,24 @@ impl App {
                         }
                     }
                     Err(e) => self.status = format!("keyword index failed: {e}"),
+                }
+            }
+            Action::EvaluationReady {
+                generation,
+                result,
+                millis,
+            } => {
+                if generation != self.eval_generation {
+                    self.dirty = false;
+                    return;
+                }
+                match result {
+                    Ok(done) => {
+                        self.status = format!("evaluated in {:.0} ms", millis);
+                        let (report, pairs) = *done;
+                        self.show_evaluation(report, pairs);
+                    }
+                    Err(e) => self.status = format!("evaluation failed: {e}"),
                 }
             }
             Action::RetrainDone(result) => {

@@ -428,6 +428,13 @@ pub fn hints(mode: Mode, ascii: bool) -> Vec<(String, &'static str)> {
             C::Confirm => "pick",
             C::Down => "move",
             C::Retrain => "retrain",
+            C::NextTab => "tab",
+            C::SortNext => "sort",
+            C::ThresholdUp => "threshold",
+            C::Grade(_) => "grade",
+            C::NextUnjudged => "next unjudged",
+            C::Undo => "undo",
+            C::Evaluate => "evaluate",
             _ => "",
         }
     }

@@ -159,6 +159,27 @@ impl Workers {
                 Effect::BuildKeywordIndex => self.build_keyword_index(),
                 Effect::Keyword { generation, query } => self.keyword(generation, query),
                 Effect::Retrain => self.retrain(app),
+                Effect::Evaluate {
+                    generation,
+                    judgements,
+                } => {
+                    let model = app.model.clone();
+                    let tx = self.tx.clone();
+                    std::thread::spawn(move || {
+                        let started = Instant::now();
+                        let result = crate::eval::evaluate(&model, &judgements, 10)
+                            .map(|report| {
+                                let pairs = crate::eval::pair_scores(&model, &judgements);
+                                Box::new((report, pairs))
+                            })
+                            .map_err(|e| e.to_string());
+                        let _ = tx.send(Msg::Act(Action::EvaluationReady {
+                            generation,
+                            result,
+                            millis: started.elapsed().as_secs_f64() * 1e3,
+                        }));
+                    });
+                }
             }
         }
     }
