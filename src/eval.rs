@@ -367,11 +367,12 @@ pub fn pair_scores(model: &Model, judgements: &Judgements) -> Vec<PairScore> {
     per_group.into_iter().flatten().collect()
 }
 
-/// Judged pairs ordered by disagreement, strongest first (ties by query,
-/// then item, so the list is stable).
-pub fn disagreements(pairs: &[PairScore]) -> Vec<&PairScore> {
-    let mut out: Vec<&PairScore> = pairs.iter().collect();
-    out.sort_by(|a, b| {
+/// Indices of `pairs` ordered by disagreement, strongest first (ties by
+/// query, then item, so the list is stable).
+pub fn disagreements(pairs: &[PairScore]) -> Vec<usize> {
+    let mut out: Vec<usize> = (0..pairs.len()).collect();
+    out.sort_by(|&a, &b| {
+        let (a, b) = (&pairs[a], &pairs[b]);
         b.disagreement()
             .total_cmp(&a.disagreement())
             .then_with(|| a.query.value().cmp(b.query.value()))
@@ -475,7 +476,10 @@ mod pair_tests {
             pair(2, 0.1, 1.0),
             pair(0, 0.05, 1.0),
         ];
-        let d = disagreements(&pairs);
+        let d: Vec<&PairScore> = disagreements(&pairs)
+            .into_iter()
+            .map(|i| &pairs[i])
+            .collect();
         assert_eq!(d[0].score, 0.95); // irrelevant, near the top
         assert_eq!(d[1].score, 0.1); // relevant, far below the top
         assert!((d[0].disagreement() - 0.95).abs() < 1e-12);

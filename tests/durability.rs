@@ -3,74 +3,11 @@
 //! the file still reads. Also: label, undo, quit, reopen, see the labels;
 //! a second explorer on the same file is refused.
 
+mod common;
+
+use common::Tmux;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
-
-fn tmux(args: &[&str]) -> String {
-    let out = Command::new("tmux")
-        .args(args)
-        .output()
-        .expect("tmux must be installed for these tests (apt-get install tmux)");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-struct Session(String);
-
-impl Session {
-    fn start(name: &str, dir: &Path, command: &str) -> Session {
-        let s = format!("prodsim-dur-{name}-{}", std::process::id());
-        let st = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &s, "-x", "100", "-y", "30", "-c"])
-            .arg(dir)
-            .arg(command)
-            .env("LANG", "C.UTF-8")
-            .status()
-            .expect("tmux must be installed for these tests (apt-get install tmux)");
-        assert!(st.success());
-        tmux(&["set-option", "-t", &s, "remain-on-exit", "on"]);
-        Session(s)
-    }
-    fn screen(&self) -> String {
-        tmux(&["capture-pane", "-p", "-t", &self.0])
-    }
-    fn keys(&self, k: &[&str]) {
-        let mut a = vec!["send-keys", "-t", &self.0];
-        a.extend_from_slice(k);
-        tmux(&a);
-    }
-    fn literal(&self, text: &str) {
-        tmux(&["send-keys", "-l", "-t", &self.0, text]);
-    }
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let s = self.screen();
-            if pred(&s) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-    fn pane(&self, f: &str) -> String {
-        tmux(&["display-message", "-p", "-t", &self.0, f])
-            .trim()
-            .to_string()
-    }
-    fn dead(&self) -> bool {
-        self.pane("#{pane_dead}") == "1"
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        tmux(&["kill-session", "-t", &self.0]);
-    }
-}
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_prodsim")
@@ -143,7 +80,7 @@ fn sigkill_while_labelling_loses_no_shown_label() {
         "exec {} tui --catalog products.csv --model m.psm --judgements labels.csv --analyst kim",
         bin()
     );
-    let s = Session::start("kill", dir.path(), &cmd);
+    let s = Tmux::start("kill", dir.path(), &cmd, 100, 30);
     s.wait_for("explorer", |x| x.contains("0 in file"));
     s.literal("sony wireless headphones");
     s.wait_for("neighbours", |x| x.contains("WH-1000XM4"));
@@ -206,7 +143,7 @@ fn sigkill_while_labelling_loses_no_shown_label() {
         String::from_utf8_lossy(&out.stderr)
     );
     // Reopening after the crash works (the lock died with the process).
-    let s2 = Session::start("reopen", dir.path(), &cmd);
+    let s2 = Tmux::start("reopen", dir.path(), &cmd, 100, 30);
     s2.wait_for("reopened with the labels", |x| {
         in_file(x) == Some(distinct.len())
     });
@@ -220,7 +157,7 @@ fn label_undo_quit_reopen_and_lock() {
         "{} tui --catalog products.csv --model m.psm --judgements labels.csv; echo $? > exit_code",
         bin()
     );
-    let s = Session::start("undo", dir.path(), &cmd);
+    let s = Tmux::start("undo", dir.path(), &cmd, 100, 30);
     s.wait_for("explorer", |x| x.contains("0 in file"));
     s.literal("canon ink");
     s.wait_for("neighbours", |x| x.contains("PG-245"));
@@ -268,7 +205,7 @@ fn label_undo_quit_reopen_and_lock() {
     );
     assert_eq!(on_disk[0].3, "2");
 
-    let s2 = Session::start("again", dir.path(), &cmd);
+    let s2 = Tmux::start("again", dir.path(), &cmd, 100, 30);
     s2.wait_for("reopened", |x| x.contains("1 in file"));
     s2.literal("canon ink");
     s2.wait_for("label shown again", |x| x.contains("+2"));

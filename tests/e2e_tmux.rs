@@ -3,87 +3,11 @@
 //! checks the screen by polling `capture-pane` until the expected text
 //! appears (with a timeout; no fixed sleeps). CI installs tmux.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::Tmux;
+use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Duration, Instant};
-
-struct Tmux {
-    session: String,
-}
-
-fn tmux(args: &[&str]) -> String {
-    let out = Command::new("tmux")
-        .args(args)
-        .output()
-        .expect("tmux must be installed for the end-to-end tests (apt-get install tmux)");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-impl Tmux {
-    fn start(name: &str, dir: &Path, command: &str, w: u16, h: u16) -> Tmux {
-        let session = format!("prodsim-{name}-{}", std::process::id());
-        let status = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &session,
-                "-x",
-                &w.to_string(),
-                "-y",
-                &h.to_string(),
-            ])
-            .arg("-c")
-            .arg(dir)
-            .arg(command)
-            .env("LANG", "C.UTF-8")
-            .status()
-            .expect("tmux must be installed for the end-to-end tests (apt-get install tmux)");
-        assert!(status.success(), "tmux new-session failed");
-        tmux(&["set-option", "-t", &session, "remain-on-exit", "on"]);
-        Tmux { session }
-    }
-
-    fn screen(&self) -> String {
-        tmux(&["capture-pane", "-p", "-t", &self.session])
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", &self.session];
-        args.extend_from_slice(keys);
-        tmux(&args);
-    }
-
-    fn literal(&self, text: &str) {
-        tmux(&["send-keys", "-l", "-t", &self.session, text]);
-    }
-
-    /// Polls the screen until `pred` holds; panics with the last screen.
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let s = self.screen();
-            if pred(&s) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(30));
-        }
-    }
-
-    fn wait_text(&self, text: &str) -> String {
-        self.wait_for(text, |s| s.contains(text))
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        tmux(&["kill-session", "-t", &self.session]);
-    }
-}
 
 fn sample_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -134,13 +58,13 @@ fn explore_the_sample_end_to_end() {
     t.wait_for("help closed", |s| !s.contains("Keys (Esc closes)"));
 
     // Resize to a wide terminal: the panes move side by side.
-    tmux(&["resize-window", "-t", &t.session, "-x", "120", "-y", "40"]);
+    t.resize(120, 40);
     t.wait_for("side-by-side layout", |s| {
         s.lines()
             .any(|l| l.contains("Neighbours") && l.contains("Why #"))
     });
     // And back to 80x24: stacked again.
-    tmux(&["resize-window", "-t", &t.session, "-x", "80", "-y", "24"]);
+    t.resize(80, 24);
     t.wait_for("stacked layout", |s| {
         !s.lines()
             .any(|l| l.contains("Neighbours") && l.contains("Why #"))

@@ -550,17 +550,7 @@ impl App {
 
     /// Opens the evaluation screen on finished numbers.
     fn show_evaluation(&mut self, report: EvalReport, pairs: Vec<PairScore>) {
-        let disagreements: Vec<usize> = {
-            let mut idx: Vec<usize> = (0..pairs.len()).collect();
-            idx.sort_by(|&a, &b| {
-                pairs[b]
-                    .disagreement()
-                    .total_cmp(&pairs[a].disagreement())
-                    .then_with(|| pairs[a].query.value().cmp(pairs[b].query.value()))
-                    .then_with(|| pairs[a].item_id.cmp(&pairs[b].item_id))
-            });
-            idx
-        };
+        let disagreements = crate::eval::disagreements(&pairs);
         let threshold = pairs.iter().map(|p| p.score).fold(0.0, f64::max) / 2.0;
         let mut view = EvalView {
             report,

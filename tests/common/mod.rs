@@ -1,0 +1,124 @@
+//! Shared by the tests that drive the real binary in tmux: start a session,
+//! type, and poll `capture-pane` until the screen shows what is expected
+//! (with a timeout; never fixed sleeps).
+// Each test crate uses a different subset of these helpers.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Runs tmux, returning its stdout.
+pub fn tmux(args: &[&str]) -> String {
+    let out = Command::new("tmux")
+        .args(args)
+        .output()
+        .expect("tmux must be installed for the end-to-end tests (apt-get install tmux)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A detached tmux session running one command; killed on drop.
+pub struct Tmux {
+    pub session: String,
+}
+
+impl Tmux {
+    pub fn start(name: &str, dir: &Path, command: &str, w: u16, h: u16) -> Tmux {
+        let session = format!("prodsim-{name}-{}", std::process::id());
+        let status = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                &w.to_string(),
+                "-y",
+                &h.to_string(),
+            ])
+            .arg("-c")
+            .arg(dir)
+            .arg(command)
+            .env("LANG", "C.UTF-8")
+            .status()
+            .expect("tmux must be installed for the end-to-end tests (apt-get install tmux)");
+        assert!(status.success(), "tmux new-session failed");
+        tmux(&["set-option", "-t", &session, "remain-on-exit", "on"]);
+        Tmux { session }
+    }
+
+    pub fn screen(&self) -> String {
+        tmux(&["capture-pane", "-p", "-t", &self.session])
+    }
+
+    pub fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", &self.session];
+        args.extend_from_slice(keys);
+        tmux(&args);
+    }
+
+    pub fn literal(&self, text: &str) {
+        tmux(&["send-keys", "-l", "-t", &self.session, text]);
+    }
+
+    /// Polls the screen until `pred` holds; panics with the last screen.
+    pub fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn wait_text(&self, text: &str) -> String {
+        self.wait_for(text, |s| s.contains(text))
+    }
+
+    pub fn pane(&self, format: &str) -> String {
+        tmux(&["display-message", "-p", "-t", &self.session, format])
+            .trim()
+            .to_string()
+    }
+
+    pub fn dead(&self) -> bool {
+        self.pane("#{pane_dead}") == "1"
+    }
+
+    pub fn resize(&self, w: u16, h: u16) {
+        tmux(&[
+            "resize-window",
+            "-t",
+            &self.session,
+            "-x",
+            &w.to_string(),
+            "-y",
+            &h.to_string(),
+        ]);
+    }
+
+    /// Waits for the exit code a command wrapped as `CMD; echo $? > exit_code`
+    /// wrote into `dir` (tmux does not always report it).
+    pub fn exit_code(&self, dir: &Path) -> String {
+        let code = dir.join("exit_code");
+        self.wait_for("exit code", |_| {
+            std::fs::read_to_string(&code).is_ok_and(|c| c.ends_with('\n'))
+        });
+        std::fs::read_to_string(&code)
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        tmux(&["kill-session", "-t", &self.session]);
+    }
+}
