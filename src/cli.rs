@@ -35,8 +35,30 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Open the explorer on a catalogue and a model.
     Tui(TuiArgs),
+    /// Top-k neighbours of every item (itself excluded), in shards if wanted.
+    Batch(BatchArgs),
     /// Export judgements for evaluation, or import gold pairs as judgements.
     Labels(LabelsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Neighbours per item.
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    /// Output file, written atomically (temporary file, then rename).
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value_t = crate::batch::BatchFormat::Csv)]
+    pub format: crate::batch::BatchFormat,
+    /// Run shard I of N (1-based); the N outputs concatenated in order equal one full run.
+    #[arg(long, default_value = "1/1")]
+    pub shard: String,
+    /// Leave out neighbours scoring below S.
+    #[arg(long)]
+    pub min_score: Option<f64>,
 }
 
 #[derive(Debug, Args)]
@@ -182,6 +204,7 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result
         Command::Info(a) => cmd_info(&a, out),
         Command::Generate(a) => cmd_generate(&a, out),
         Command::Tui(a) => cmd_tui(&a),
+        Command::Batch(a) => cmd_batch(&a, out, err),
         Command::Labels(a) => cmd_labels(&a, out, err),
     }
 }
@@ -936,6 +959,88 @@ fn cmd_labels_import(a: &LabelsImportArgs, out: &mut dyn Write, err: &mut dyn Wr
         s.queries,
         s.pairs,
         a.out.display()
+    )?;
+    Ok(())
+}
+
+/// Progress on stderr: a self-rewriting line with items/s and ETA when
+/// stderr is a terminal, nothing otherwise (logs stay clean).
+struct StderrProgress {
+    started: std::time::Instant,
+    last: std::sync::Mutex<std::time::Instant>,
+    tty: bool,
+}
+
+impl crate::jobs::Progress for StderrProgress {
+    fn update(&self, stage: &str, done: u64, total: u64) {
+        if !self.tty {
+            return;
+        }
+        let Ok(mut last) = self.last.lock() else {
+            return;
+        };
+        if last.elapsed().as_millis() < 200 && done < total {
+            return;
+        }
+        *last = std::time::Instant::now();
+        let secs = self.started.elapsed().as_secs_f64().max(1e-9);
+        let rate = done as f64 / secs;
+        let eta = if rate > 0.0 {
+            (total.saturating_sub(done)) as f64 / rate
+        } else {
+            0.0
+        };
+        eprint!("\r{stage}: {done}/{total} items, {rate:.0} items/s, ETA {eta:.0} s   ");
+    }
+}
+
+fn cmd_batch(a: &BatchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+    use std::io::IsTerminal;
+    if a.k == 0 {
+        return Err(Error::input("--k must be at least 1").into());
+    }
+    let shard = crate::batch::Shard::parse(&a.shard)?;
+    let model = load_model(&a.model)?;
+    let opts = crate::batch::BatchOptions {
+        k: a.k,
+        format: a.format,
+        shard,
+        min_score: a.min_score,
+    };
+    let progress = StderrProgress {
+        started: std::time::Instant::now(),
+        last: std::sync::Mutex::new(std::time::Instant::now()),
+        tty: std::io::stderr().is_terminal(),
+    };
+    let mut items = 0;
+    let mut failure = None;
+    format::write_atomic_with(
+        &a.out,
+        &mut |w| match crate::batch::run(&model, &opts, w, &progress) {
+            Ok(n) => {
+                items = n;
+                Ok(())
+            }
+            Err(crate::error::Error::Io { source, .. }) => Err(source),
+            Err(e) => {
+                failure = Some(e);
+                Err(std::io::Error::other("batch failed"))
+            }
+        },
+    )
+    .map_err(|e| failure.take().unwrap_or(e))?;
+    if progress.tty {
+        writeln!(err)?;
+    }
+    let secs = progress.started.elapsed().as_secs_f64();
+    writeln!(
+        out,
+        "wrote the top-{} neighbours of {items} items (shard {}/{}) to {} in {secs:.2} s ({:.0} items/s)",
+        a.k,
+        shard.index + 1,
+        shard.count,
+        a.out.display(),
+        items as f64 / secs.max(1e-9)
     )?;
     Ok(())
 }
