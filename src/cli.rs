@@ -664,26 +664,6 @@ fn cmd_generate(a: &GenerateArgs, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// Grades of a judgements file keyed by (query kind, query, item id).
-pub fn load_labels(
-    path: &Path,
-) -> Result<std::collections::HashMap<(String, String, String), i32>> {
-    let j = Judgements::load(path)?;
-    Ok(j.rows
-        .into_iter()
-        .map(|r| {
-            (
-                (
-                    r.query.kind().to_string(),
-                    r.query.value().to_string(),
-                    r.item_id,
-                ),
-                r.grade,
-            )
-        })
-        .collect())
-}
-
 fn cmd_tui(a: &TuiArgs) -> Result<()> {
     let model = load_model(&a.model)?;
     let catalog = Catalog::load(&a.catalog, &model.config.catalog_options()?)?;
