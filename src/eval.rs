@@ -141,6 +141,16 @@ pub struct EvalReport {
 
 /// Evaluates `model` on `judgements` at cut-off `k`.
 pub fn evaluate(model: &Model, judgements: &Judgements, k: usize) -> Result<EvalReport> {
+    evaluate_with_pairs(model, judgements, k).map(|(report, _)| report)
+}
+
+/// [`evaluate`] plus the score of every judged pair, from one ranking of
+/// each query (the evaluation screen needs both).
+pub fn evaluate_with_pairs(
+    model: &Model,
+    judgements: &Judgements,
+    k: usize,
+) -> Result<(EvalReport, Vec<PairScore>)> {
     let k = k.max(1);
     let file = judgements.path.display().to_string();
     let groups = judgements.by_query();
@@ -155,17 +165,17 @@ pub fn evaluate(model: &Model, judgements: &Judgements, k: usize) -> Result<Eval
             .count();
     }
     let depth = DEPTH.max(k);
-    let results: Vec<Option<Option<QueryResult>>> = groups
+    type GroupResult = (Option<Option<QueryResult>>, Vec<PairScore>);
+    let results: Vec<GroupResult> = groups
         .par_iter()
         .map(|g| {
             // Only an item query can fail: its id is not in the model.
             let Ok((qv, exclude)) = encode(model, &g.query) else {
-                return None;
+                return (None, Vec::new());
             };
-            let ranked: Vec<u64> = ranked(model, &qv, depth, exclude)
-                .into_iter()
-                .map(|x| u64::from(x.0))
-                .collect();
+            let top = ranked(model, &qv, depth, exclude);
+            let pairs = judged_pairs(model, g, &qv, exclude, &top);
+            let ranked: Vec<u64> = top.iter().map(|x| u64::from(x.0)).collect();
             // Judged ids the model does not know can never be retrieved; they
             // still count as relevant, as in trec_eval, under keys no item has.
             let all: HashMap<u64, i32> = g
@@ -181,7 +191,7 @@ pub fn evaluate(model: &Model, judgements: &Judgements, k: usize) -> Result<Eval
                 .collect();
             let ranked_keys = ranked;
             let metrics = score_query(&ranked_keys, &all, k);
-            Some(metrics.map(|m| {
+            let result = Some(metrics.map(|m| {
                 QueryResult {
                     query_kind: g.query.kind(),
                     query: g.query.value().to_string(),
@@ -192,11 +202,14 @@ pub fn evaluate(model: &Model, judgements: &Judgements, k: usize) -> Result<Eval
                         .map(|p| p + 1),
                     metrics: m,
                 }
-            }))
+            }));
+            (result, pairs)
         })
         .collect();
     let mut per_query = Vec::new();
-    for r in results {
+    let mut all_pairs = Vec::new();
+    for (r, pairs) in results {
+        all_pairs.extend(pairs);
         match r {
             None => unknown_queries += 1,
             Some(None) => no_relevant += 1,
@@ -230,13 +243,14 @@ pub fn evaluate(model: &Model, judgements: &Judgements, k: usize) -> Result<Eval
             "{file}: {no_relevant} queries have no relevant item (grade > 0) and are left out of the means"
         ));
     }
-    Ok(EvalReport {
+    let report = EvalReport {
         queries: n,
         k,
         metrics,
         per_query,
         warnings,
-    })
+    };
+    Ok((report, all_pairs))
 }
 
 #[cfg(test)]
@@ -331,40 +345,42 @@ impl PairScore {
 
 /// Scores every judged pair whose query and item the model knows.
 pub fn pair_scores(model: &Model, judgements: &Judgements) -> Vec<PairScore> {
-    let groups = judgements.by_query();
-    let per_group: Vec<Vec<PairScore>> = groups
-        .par_iter()
-        .map(|g| {
-            let Ok((qv, exclude)) = encode(model, &g.query) else {
-                return Vec::new();
-            };
-            let top = ranked(model, &qv, DEPTH, exclude);
-            let top_score = top.first().map_or(0.0, |x| x.1);
-            g.items
+    evaluate_with_pairs(model, judgements, 10)
+        .map(|(_, pairs)| pairs)
+        .unwrap_or_default()
+}
+
+/// The judged pairs of one query, scored against its ranking `top`.
+fn judged_pairs(
+    model: &Model,
+    g: &crate::judgements::QueryJudgements,
+    qv: &crate::model::QueryVector,
+    exclude: Option<u32>,
+    top: &[(u32, f64)],
+) -> Vec<PairScore> {
+    let top_score = top.first().map_or(0.0, |x| x.1);
+    g.items
+        .iter()
+        .filter_map(|(id, grade)| {
+            let item = model.find_item(id)?;
+            if Some(item) == exclude {
+                return None;
+            }
+            let score: f64 = crate::model::Representation::contributions(model, qv, item)
                 .iter()
-                .filter_map(|(id, grade)| {
-                    let item = model.find_item(id)?;
-                    if Some(item) == exclude {
-                        return None;
-                    }
-                    let score: f64 = crate::model::Representation::contributions(model, &qv, item)
-                        .iter()
-                        .map(|c| c.1 as f64 * c.2 as f64)
-                        .sum();
-                    let rank = top.iter().position(|x| x.0 == item).map(|p| p + 1);
-                    Some(PairScore {
-                        query: g.query.clone(),
-                        item_id: id.clone(),
-                        grade: *grade,
-                        score,
-                        rank,
-                        top_score,
-                    })
-                })
-                .collect()
+                .map(|c| c.1 as f64 * c.2 as f64)
+                .sum();
+            let rank = top.iter().position(|x| x.0 == item).map(|p| p + 1);
+            Some(PairScore {
+                query: g.query.clone(),
+                item_id: id.clone(),
+                grade: *grade,
+                score,
+                rank,
+                top_score,
+            })
         })
-        .collect();
-    per_group.into_iter().flatten().collect()
+        .collect()
 }
 
 /// Indices of `pairs` ordered by disagreement, strongest first (ties by

@@ -167,11 +167,8 @@ impl Workers {
                     let tx = self.tx.clone();
                     std::thread::spawn(move || {
                         let started = Instant::now();
-                        let result = crate::eval::evaluate(&model, &judgements, 10)
-                            .map(|report| {
-                                let pairs = crate::eval::pair_scores(&model, &judgements);
-                                Box::new((report, pairs))
-                            })
+                        let result = crate::eval::evaluate_with_pairs(&model, &judgements, 10)
+                            .map(Box::new)
                             .map_err(|e| e.to_string());
                         let _ = tx.send(Msg::Act(Action::EvaluationReady {
                             generation,
