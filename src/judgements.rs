@@ -34,6 +34,19 @@ pub struct QueryJudgements {
     pub items: Vec<(String, i32)>,
 }
 
+/// Column names of a header record: trimmed, without a UTF-8 byte-order mark.
+pub(crate) fn header_names(header: &csv::ByteRecord) -> Vec<String> {
+    header
+        .iter()
+        .map(|h| {
+            String::from_utf8_lossy(h)
+                .trim_start_matches('\u{feff}')
+                .trim()
+                .to_string()
+        })
+        .collect()
+}
+
 const REQUIRED: [&str; 4] = ["query_kind", "query", "item_id", "grade"];
 
 impl Judgements {
@@ -65,15 +78,7 @@ impl Judgements {
                 )));
             }
         };
-        let names: Vec<String> = header
-            .iter()
-            .map(|h| {
-                String::from_utf8_lossy(h)
-                    .trim_start_matches('\u{feff}')
-                    .trim()
-                    .to_string()
-            })
-            .collect();
+        let names = header_names(&header);
         let mut pos = [0usize; 4];
         for (p, want) in pos.iter_mut().zip(REQUIRED) {
             *p = names.iter().position(|n| n == want).ok_or_else(|| {

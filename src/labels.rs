@@ -1441,15 +1441,7 @@ impl Table {
             Some(Err(e)) => return Err(Error::input(format!("{file}: cannot parse CSV: {e}"))),
             None => return Err(Error::input(format!("{file}: the file is empty"))),
         };
-        let headers: Vec<String> = header
-            .iter()
-            .map(|h| {
-                String::from_utf8_lossy(h)
-                    .trim_start_matches('\u{feff}')
-                    .trim()
-                    .to_string()
-            })
-            .collect();
+        let headers = crate::judgements::header_names(&header);
         let mut rows = Vec::new();
         for rec in records {
             let rec = rec.map_err(|e| Error::input(format!("{file}: cannot parse CSV: {e}")))?;
