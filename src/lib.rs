@@ -24,6 +24,7 @@
 //! assert!((sum - best.score).abs() < 1e-6);
 //! # Ok::<(), prodsim::error::Error>(())
 //! ```
+pub mod ab;
 pub mod batch;
 pub mod catalog;
 pub mod cli;
