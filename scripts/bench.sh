@@ -1,61 +1,262 @@
 #!/usr/bin/env bash
-# Scale benchmark: generate a seeded synthetic catalogue, train with the
-# default config and a word-only config, and print train time, peak memory,
-# model size and query latency (p50 / p99, with explanation).
+# Scale benchmark: prodsim against a scikit-learn / sparse_dot_topn reference
+# on the same seeded synthetic catalogue, in the same run, printed as one table
+# (operation, size, config, prodsim median, reference median, ratio, peak
+# memory of each) plus prodsim's model size per item and per non-zero.
 #
-# Usage: scripts/bench.sh [--size 100k|1m] ...   (default: 100k and 1m)
-# Data goes to bench-data/ (git-ignored); re-runs reuse the catalogue.
+# Usage: scripts/bench.sh [--size 100k|1m]... [--repeat N] [--repeat-long N]
+#                         [--only prodsim|reference] [--config default|words]...
+#                         [--allpairs-rows N] [--no-build]
+#
+#   --size           catalogue size, repeatable (default: 100k)
+#   --repeat N       runs of each short operation, median reported (default 3)
+#   --repeat-long N  runs of the long ones: all-pairs top-10 at every size and
+#                    training at 1m (default 1)
+#   --only SIDE      measure one side only (for iterating); the table shows
+#                    '-' for the other
+#   --config CFG     `default` (word 1-2-grams + char 2-4-grams) and/or `words`
+#                    (word 1-2-grams only); default both
+#   --allpairs-rows N  all-pairs top-10 over the first N items only (both sides
+#                    the same rows, prodsim via `batch --shard 1/K`), then
+#                    extrapolated linearly to every item; default: every item
+#                    up to 100k, 20000 rows above
+#   --no-build       skip cargo: use target/release/prodsim and the newest
+#                    built benches/query_latency as they are
+#
+# Per size and config, with /usr/bin/time -v around every process (peak RSS):
+#   train     prodsim train --fields title,brand   | bench_ref.py train
+#   query     benches/query_latency (model open,    | bench_ref.py query (load,
+#             text and item queries, k=10, with     | text and item queries:
+#             explanation; in-process timing)       | transform + dot + top 10)
+#   all-pairs prodsim batch --k 10                  | bench_ref.py allpairs
+#                                                     (sparse_dot_topn)
+# prodsim and reference runs alternate so a change in machine load hits both.
+#
+# Everything goes to bench-data/ (git-ignored): the catalogues and models are
+# reused or overwritten, each run's raw logs go to bench-data/runs/<time>/
+# with the table in table.txt. The reference's Python packages are pinned in
+# scripts/requirements-bench.txt and installed into .venv (as quality.sh does).
+#
+# Exit status: 0 all measurements done, 1 some failed (table shows them),
+# 2 bad usage or setup failure.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+started=$SECONDS
+
+die() {
+    echo "bench.sh: $*" >&2
+    exit 2
+}
+usage() {
+    sed -n '/^# Usage:/,/^#   --allpairs-rows/p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+}
 
 sizes=()
+configs=()
+repeat=3
+repeat_long=1
+only=
+allpairs_rows=
+build=1
 while [[ $# -gt 0 ]]; do
+    [[ $1 == -h || $1 == --help ]] && usage
+    [[ $1 == --no-build ]] && { build=0; shift; continue; }
+    [[ $# -ge 2 ]] || { echo "bench.sh: $1 needs a value" >&2; usage; }
     case $1 in
-        --size) sizes+=("$2"); shift 2 ;;
-        *) echo "usage: scripts/bench.sh [--size 100k|1m]..." >&2; exit 2 ;;
+        --size) sizes+=("$2") ;;
+        --config) configs+=("$2") ;;
+        --repeat) repeat=$2 ;;
+        --repeat-long) repeat_long=$2 ;;
+        --only) only=$2 ;;
+        --allpairs-rows) allpairs_rows=$2 ;;
+        *) echo "bench.sh: unknown option $1" >&2; usage ;;
     esac
+    shift 2
 done
-[[ ${#sizes[@]} -gt 0 ]] || sizes=(100k 1m)
-command -v /usr/bin/time >/dev/null || { echo "bench.sh: needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
+[[ ${#sizes[@]} -gt 0 ]] || sizes=(100k)
+[[ ${#configs[@]} -gt 0 ]] || configs=(default words)
+for s in "${sizes[@]}"; do [[ $s == 100k || $s == 1m ]] || die "--size $s: expected 100k or 1m"; done
+for c in "${configs[@]}"; do [[ $c == default || $c == words ]] || die "--config $c: expected default or words"; done
+[[ -z $only || $only == prodsim || $only == reference ]] || die "--only $only: expected prodsim or reference"
+[[ $repeat =~ ^[1-9][0-9]*$ ]] || die "--repeat $repeat: expected a positive whole number"
+[[ $repeat_long =~ ^[1-9][0-9]*$ ]] || die "--repeat-long $repeat_long: expected a positive whole number"
+[[ -z $allpairs_rows || $allpairs_rows =~ ^[1-9][0-9]*$ ]] || die "--allpairs-rows $allpairs_rows: expected a positive whole number"
+[[ -x /usr/bin/time ]] || die "needs GNU time at /usr/bin/time for peak memory (apt-get install time)"
+want() { [[ -z $only || $only == "$1" ]]; }
 
-cargo build --release --quiet
-bin=$root/target/release/prodsim
-mkdir -p bench-data
 seed=42
-rows=()
+query_seed=24301
+mkdir -p bench-data/runs
+run=bench-data/runs/$(date -u +%Y%m%d-%H%M%S)
+mkdir -p "$run/bin"
+
+# --- Python reference environment (the same .venv as scripts/quality.sh) ---
+py=$root/.venv/bin/python
+if want reference; then
+    if [[ ! -x $py ]]; then
+        echo "== creating .venv" >&2
+        python3 -m venv "$root/.venv" || die "python3 -m venv failed (on Debian: apt-get install python3-venv)"
+    fi
+    # Install only when a pinned version is missing, so re-runs stay offline.
+    if ! "$py" - scripts/requirements-bench.txt <<'EOF' 2>/dev/null; then
+import sys
+from importlib.metadata import version
+for line in open(sys.argv[1]):
+    line = line.split("#")[0].strip()
+    if line:
+        name, want = line.split("==")
+        if version(name) != want:
+            sys.exit(1)
+EOF
+        echo "== installing scripts/requirements-bench.txt into .venv" >&2
+        "$py" -m pip install --quiet --disable-pip-version-check --only-binary=:all: \
+            -r scripts/requirements-bench.txt || die "pip install -r scripts/requirements-bench.txt failed"
+    fi
+fi
+tpy=$py
+[[ -x $tpy ]] || tpy=python3
+
+# --- prodsim binaries, copied into the run folder so a rebuild during the run
+# (others work in this tree) cannot mix two versions in one table ---
+if ((build)); then
+    echo "== cargo build --release" >&2
+    if ! cargo build --release --quiet; then
+        [[ -x target/release/prodsim ]] || die "cargo build --release failed and there is no target/release/prodsim"
+        echo "bench.sh: WARNING: cargo build --release failed; using the existing target/release/prodsim" >&2
+    fi
+fi
+[[ -x target/release/prodsim ]] || die "no target/release/prodsim (run without --no-build)"
+cp target/release/prodsim "$run/bin/prodsim"
+bin=$root/$run/bin/prodsim
+bench_exe=
+if want prodsim; then
+    if ((build)); then
+        echo "== cargo bench --no-run --bench query_latency" >&2
+        bench_exe=$(cargo bench --quiet --no-run --bench query_latency --message-format=json 2>/dev/null |
+            "$tpy" -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "query_latency" and m.get("executable"):
+        print(m["executable"])') || true
+        [[ -n $bench_exe ]] || echo "bench.sh: WARNING: cargo bench --no-run failed; using the newest built query_latency" >&2
+    fi
+    if [[ -z $bench_exe ]]; then
+        bench_exe=$(ls -t target/release/deps/query_latency-* 2>/dev/null | grep -v '\.d$' | head -1) || true
+        [[ -n $bench_exe ]] || die "no benches/query_latency.rs binary (cargo bench --no-run failed or was skipped)"
+    fi
+    echo "query_latency: $bench_exe (built $(date -u -r "$bench_exe" +%Y-%m-%dT%H:%M:%SZ))" >&2
+    cp "$bench_exe" "$run/bin/query_latency"
+    bench_exe=$root/$run/bin/query_latency
+fi
+dirty=$(git status --porcelain -- src benches Cargo.toml Cargo.lock 2>/dev/null | wc -l)
+{
+    echo "commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo "dirty_files=$dirty"
+    echo "prodsim_version=$("$bin" --version 2>/dev/null || echo unknown)"
+    echo "python=$([[ -x $py ]] && "$py" -c 'import platform; print(platform.python_version())' || echo -)"
+    echo "nproc=$(nproc)"
+    echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "repeat=$repeat"
+    echo "repeat_long=$repeat_long"
+    echo "only=${only:-both}"
+    echo "built=$build"
+    echo "prodsim_mtime=$(date -u -r target/release/prodsim +%Y-%m-%dT%H:%M:%SZ)"
+} >"$run/meta.txt"
+
+failed=0
+# measure NAME CMD...: runs CMD under /usr/bin/time -v; NAME.out / .err / .time.
+measure() {
+    local name=$1
+    shift
+    if ! /usr/bin/time -v -o "$run/$name.time" "$@" >"$run/$name.out" 2>"$run/$name.err"; then
+        echo "bench.sh: FAILED $name: $*" >&2
+        tail -5 "$run/$name.err" | sed 's/^/    /' >&2
+        touch "$run/$name.failed"
+        failed=1
+        return 1
+    fi
+}
 
 for size in "${sizes[@]}"; do
     case $size in
         100k) n=100000 ;;
         1m) n=1000000 ;;
-        *) echo "bench.sh: unknown size $size" >&2; exit 2 ;;
     esac
+    train_runs=$repeat
+    [[ $size == 1m ]] && train_runs=$repeat_long
+    rows=${allpairs_rows:-$((n <= 100000 ? n : 20000))}
+    ((rows > n)) && rows=$n
+    shards=$(((n + rows - 1) / rows))
+    rows=$((n / shards)) # what `--shard 1/K` covers: items [0, n/K)
+    echo "size_${size}_items=$n" >>"$run/meta.txt"
+    echo "size_${size}_allpairs_rows=$rows" >>"$run/meta.txt"
+
     cat=bench-data/synth-$size.csv
-    [[ -f $cat ]] || "$bin" generate --items "$n" --seed "$seed" --out "$cat" >/dev/null
-    for cfg in default words; do
+    if [[ ! -f $cat ]]; then
+        echo "== generating $cat ($n items, seed $seed)" >&2
+        "$bin" generate --items "$n" --seed "$seed" --out "$cat" >/dev/null || die "prodsim generate failed"
+    fi
+    queries=bench-data/queries-$size.txt
+    if want reference && [[ ! -f $queries ]]; then
+        "$py" scripts/bench_ref.py queries --catalog "$cat" --n 2000 --seed "$query_seed" --out "$queries" >/dev/null ||
+            die "bench_ref.py queries failed"
+    fi
+
+    for cfg in "${configs[@]}"; do
         model=bench-data/synth-$size-$cfg.psm
+        refdir=bench-data/ref-$size-$cfg
         extra=()
         [[ $cfg == words ]] && extra=(--set char_ngrams=[0,0])
-        log=bench-data/train-$size-$cfg.log
-        /usr/bin/time -v "$bin" train --catalog "$cat" --fields title,brand --out "$model" "${extra[@]}" >"$log.out" 2>"$log"
-        secs=$(awk '/Elapsed \(wall clock\)/ {split($NF, a, ":"); s = 0; for (i = 1; i <= length(a); i++) s = s * 60 + a[i]; print s}' "$log")
-        rss=$(awk '/Maximum resident set size/ {printf "%.0f", $NF / 1024}' "$log")
-        bytes=$(stat -c %s "$model")
-        nnz=$("$bin" info --model "$model" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["meta"]["nonzeros"])')
-        q=$(PRODSIM_BENCH_MODEL=$model PRODSIM_BENCH_ITEMS=$n PRODSIM_BENCH_SEED=$seed \
-            cargo bench --quiet --bench query_latency 2>/dev/null)
-        tp50=$(grep query_text <<<"$q" | sed 's/.*p50_ms=\([0-9.]*\).*/\1/')
-        tp99=$(grep query_text <<<"$q" | sed 's/.*p99_ms=\([0-9.]*\).*/\1/')
-        ip50=$(grep query_item <<<"$q" | sed 's/.*p50_ms=\([0-9.]*\).*/\1/')
-        ip99=$(grep query_item <<<"$q" | sed 's/.*p99_ms=\([0-9.]*\).*/\1/')
-        open=$(sed -n 's/model_open_ms=//p' <<<"$q")
-        rows+=("$(printf '%-5s %-8s %9s %9s %8s %10s %8s %8s %8s %8s %8s %9s' \
-            "$size" "$cfg" "$secs" "$rss" "$((bytes / 1048576))" "$((nnz / n))" \
-            "$((bytes / n))" "$open" "$tp50" "$tp99" "$ip50" "$ip99")")
+        tag=${size}_$cfg
+
+        for ((i = 1; i <= train_runs; i++)); do
+            echo "== $size $cfg: train, run $i/$train_runs" >&2
+            if want prodsim; then
+                measure "${tag}_prodsim_train_$i" "$bin" train --catalog "$cat" --fields title,brand \
+                    --out "$model" "${extra[@]}" || true
+            fi
+            if want reference; then
+                measure "${tag}_reference_train_$i" "$py" scripts/bench_ref.py train --catalog "$cat" \
+                    --config "$cfg" --out "$refdir" || true
+            fi
+        done
+        if want prodsim && [[ -f $model ]]; then
+            "$bin" info --model "$model" --format json >"$run/${tag}_prodsim_info.json" 2>/dev/null || true
+        fi
+
+        for ((i = 1; i <= repeat; i++)); do
+            echo "== $size $cfg: query latency, run $i/$repeat" >&2
+            if want prodsim && [[ -f $model ]]; then
+                measure "${tag}_prodsim_query_$i" env PRODSIM_BENCH_MODEL="$model" PRODSIM_BENCH_ITEMS="$n" \
+                    PRODSIM_BENCH_SEED="$seed" "$bench_exe" --bench || true
+            fi
+            if want reference && [[ -d $refdir ]]; then
+                measure "${tag}_reference_query_$i" "$py" scripts/bench_ref.py query --dir "$refdir" \
+                    --queries "$queries" --items 2000 || true
+            fi
+        done
+
+        for ((i = 1; i <= repeat_long; i++)); do
+            echo "== $size $cfg: all-pairs top-10 over $rows of $n items, run $i/$repeat_long" >&2
+            if want prodsim && [[ -f $model ]]; then
+                measure "${tag}_prodsim_allpairs_$i" "$bin" batch --model "$model" --k 10 \
+                    --out "bench-data/batch-$size-$cfg.csv" --shard "1/$shards" || true
+            fi
+            if want reference && [[ -d $refdir ]]; then
+                measure "${tag}_reference_allpairs_$i" "$py" scripts/bench_ref.py allpairs --dir "$refdir" \
+                    --rows "$rows" --k 10 --threads "$(nproc)" --out "bench-data/allpairs-$size-$cfg.csv" || true
+            fi
+        done
     done
 done
 
-printf '%-5s %-8s %9s %9s %8s %10s %8s %8s %8s %8s %8s %9s\n' size config train_s peak_MB model_MB nnz/item B/item open_ms text_p50 text_p99 item_p50 item_p99
-printf '%s\n' "${rows[@]}"
-echo "(latencies in ms, k=10 with full explanation; $(nproc) cores; $(date -u +%Y-%m-%d))"
+{
+    echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "total_s=$((SECONDS - started))"
+} >>"$run/meta.txt"
+"$tpy" scripts/bench_table.py "$run" | tee "$run/table.txt"
+echo "(raw logs: $run)"
+exit "$failed"
