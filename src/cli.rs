@@ -179,6 +179,10 @@ pub struct EvalArgs {
 pub struct InfoArgs {
     #[arg(long)]
     pub model: PathBuf,
+    /// Check every section's checksum and every stored index (reads the
+    /// whole file; opening alone checks only the small sections).
+    #[arg(long)]
+    pub verify: bool,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
 }
@@ -580,7 +584,7 @@ fn cmd_eval(a: &EvalArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()
     if a.k == 0 {
         return Err(Error::input("--k must be at least 1").into());
     }
-    let model = load_model(&a.model)?;
+    let model = format::load_verified(&a.model)?;
     let judgements = Judgements::load(&a.judgements)?;
     let report = evaluate(&model, &judgements, a.k)?;
     for w in &report.warnings {
@@ -606,7 +610,11 @@ fn cmd_eval(a: &EvalArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()
 }
 
 fn cmd_info(a: &InfoArgs, out: &mut dyn Write) -> Result<()> {
-    let model = load_model(&a.model)?;
+    let model = if a.verify {
+        format::load_verified(&a.model)?
+    } else {
+        load_model(&a.model)?
+    };
     let size = std::fs::metadata(&a.model)
         .map(|m| m.len())
         .with_context(|| format!("{}: cannot stat", a.model.display()))?;
@@ -980,7 +988,7 @@ fn cmd_batch(a: &BatchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         return Err(Error::input("--k must be at least 1").into());
     }
     let shard = crate::batch::Shard::parse(&a.shard)?;
-    let model = load_model(&a.model)?;
+    let model = format::load_verified(&a.model)?;
     let opts = crate::batch::BatchOptions {
         k: a.k,
         format: a.format,

@@ -177,7 +177,10 @@ impl Representation for Model {
             for &(t, qw) in &query.terms {
                 let (items, weights) = self.postings(t);
                 for (&i, &w) in items.iter().zip(weights) {
-                    let slot = &mut acc[i as usize];
+                    // A damaged, unverified file cannot make this panic.
+                    let Some(slot) = acc.get_mut(i as usize) else {
+                        continue;
+                    };
                     if *slot == 0.0 {
                         touched.push(i);
                     }

@@ -1,5 +1,5 @@
 //! The model file: a documented little-endian layout of aligned sections
-//! that can be read with plain copies now and memory-mapped later.
+//! that is memory-mapped on open ([`load`]) or read by copying ([`from_bytes`]).
 //!
 //! ```text
 //! offset 0   magic      8 bytes  "PRODSIM\0"
@@ -20,7 +20,7 @@
 //! checked against the file before use, so a damaged file is an error,
 //! never a panic or a huge allocation.
 
-use super::{FORMAT_VERSION, Model, ModelConfig, ModelMeta, StrTable};
+use super::{Arr, FORMAT_VERSION, Model, ModelConfig, ModelMeta, StrTable};
 use crate::error::{Error, Result};
 use crate::text::Analyzer;
 use std::io::Write;
@@ -183,15 +183,58 @@ pub fn write_atomic_with(
     })
 }
 
-/// Reads a model file.
+/// Sections whose checksum and index checks are skipped by [`load`]: the
+/// big per-non-zero arrays (and titles), which a cheap open must not read.
+/// [`load_verified`] and [`verify`] check them too.
+const LAZY_SECTIONS: [&str; 6] = ["fwd.t", "fwd.w", "fwd.f", "inv.i", "inv.w", "title.s"];
+
+/// Opens a model file by memory-mapping it: the header, section table,
+/// configuration, vocabulary, ids and offset tables are checked, the big
+/// arrays are used in place without being read, so a model with millions
+/// of items opens in well under a second. Every access to the unchecked
+/// arrays is bounds-checked, so a damaged file can give wrong numbers but
+/// never a crash; [`verify`] (or [`load_verified`]) checks everything.
 pub fn load(path: &Path) -> Result<Model> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read the model", e))?;
-    from_bytes(path, &bytes)
+    open(path, false)
+}
+
+/// [`load`] plus every checksum and index check (reads the whole file):
+/// for batch jobs and evaluations, where a damaged file must not go
+/// unnoticed.
+pub fn load_verified(path: &Path) -> Result<Model> {
+    open(path, true)
+}
+
+/// Checks every section's checksum and every stored index of a model file.
+pub fn verify(path: &Path) -> Result<()> {
+    open(path, true).map(|_| ())
+}
+
+fn open(path: &Path, full: bool) -> Result<Model> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, "open the model", e))?;
+    let len = file
+        .metadata()
+        .map_err(|e| Error::io(path, "read the model", e))?
+        .len();
+    if len < HEADER as u64 {
+        return from_bytes(path, &[]);
+    }
+    // SAFETY: the map is read-only and prodsim never modifies a model file
+    // in place (it writes a temporary file and renames it over the old
+    // one), so the mapped bytes do not change while the model is open.
+    // Another program truncating the file under us is outside that
+    // contract, as for any reader of a memory-mapped file.
+    let map =
+        unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, "map the model", e))?;
+    let map = std::sync::Arc::new(map);
+    parse(path, &map, Some(&map), full)
 }
 
 struct Reader<'a> {
     path: &'a Path,
     bytes: &'a [u8],
+    map: Option<&'a std::sync::Arc<memmap2::Mmap>>,
+    full: bool,
     table: Vec<([u8; 8], usize, usize, u32)>,
 }
 
@@ -200,14 +243,23 @@ impl<'a> Reader<'a> {
         Error::model(self.path, msg)
     }
 
-    fn section(&self, name: &str) -> Result<&'a [u8]> {
+    fn entry(&self, name: &str) -> Result<(usize, usize, u32)> {
         let t = tag(name);
-        let &(_, off, len, crc) =
-            self.table.iter().find(|e| e.0 == t).ok_or_else(|| {
-                self.err(format!("corrupt model file: section {name:?} is missing"))
-            })?;
+        self.table
+            .iter()
+            .find(|e| e.0 == t)
+            .map(|&(_, off, len, crc)| (off, len, crc))
+            .ok_or_else(|| self.err(format!("corrupt model file: section {name:?} is missing")))
+    }
+
+    fn checked(&self, name: &str) -> bool {
+        self.full || !LAZY_SECTIONS.contains(&name)
+    }
+
+    fn section(&self, name: &str) -> Result<&'a [u8]> {
+        let (off, len, crc) = self.entry(name)?;
         let data = &self.bytes[off..off + len];
-        if crc32fast::hash(data) != crc {
+        if self.checked(name) && crc32fast::hash(data) != crc {
             return Err(self.err(format!(
                 "corrupt model file: section {name:?} fails its checksum; retrain or restore the file"
             )));
@@ -215,7 +267,7 @@ impl<'a> Reader<'a> {
         Ok(data)
     }
 
-    fn array<T: bytemuck::Pod>(&self, name: &str) -> Result<Vec<T>> {
+    fn array<T: bytemuck::Pod>(&self, name: &str) -> Result<Arr<T>> {
         let data = self.section(name)?;
         let size = std::mem::size_of::<T>();
         if data.len() % size != 0 {
@@ -224,13 +276,23 @@ impl<'a> Reader<'a> {
                 data.len()
             )));
         }
-        // Copies into an aligned vector; the file is little-endian like the host.
-        Ok(bytemuck::pod_collect_to_vec(data))
+        match self.map {
+            Some(map) => {
+                let (off, len, _) = self.entry(name)?;
+                Arr::mapped(map, off, off + len).ok_or_else(|| {
+                    self.err(format!(
+                        "corrupt model file: section {name:?} is not aligned for its values"
+                    ))
+                })
+            }
+            // Copies into an aligned vector; the file is little-endian like the host.
+            None => Ok(Arr::Owned(bytemuck::pod_collect_to_vec(data))),
+        }
     }
 
     fn strings(&self, name: &str, expect: usize) -> Result<StrTable> {
-        let offsets: Vec<u64> = self.array(&format!("{name}.o"))?;
-        let bytes = self.section(&format!("{name}.s"))?.to_vec();
+        let offsets: Arr<u64> = self.array(&format!("{name}.o"))?;
+        let bytes: Arr<u8> = self.array(&format!("{name}.s"))?;
         if offsets.len() != expect + 1 {
             return Err(self.err(format!(
                 "corrupt model file: {name} table has {} entries, expected {expect}",
@@ -238,12 +300,11 @@ impl<'a> Reader<'a> {
             )));
         }
         check_offsets(self, name, &offsets, bytes.len())?;
-        for w in offsets.windows(2) {
-            if std::str::from_utf8(&bytes[w[0] as usize..w[1] as usize]).is_err() {
-                return Err(self.err(format!(
-                    "corrupt model file: {name} table holds invalid UTF-8"
-                )));
-            }
+        if self.checked(&format!("{name}.s")) && std::str::from_utf8(&bytes).is_err() {
+            // Offsets may still split a character; `StrTable::get` guards that.
+            return Err(self.err(format!(
+                "corrupt model file: {name} table holds invalid UTF-8"
+            )));
         }
         Ok(StrTable { offsets, bytes })
     }
@@ -266,8 +327,18 @@ fn check_offsets(r: &Reader<'_>, name: &str, offsets: &[u64], total: usize) -> R
     Ok(())
 }
 
-/// Parses and validates model bytes; `path` is for messages.
+/// Parses and fully validates model bytes (copied into owned arrays);
+/// `path` is for messages.
 pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Model> {
+    parse(path, bytes, None, true)
+}
+
+fn parse(
+    path: &Path,
+    bytes: &[u8],
+    map: Option<&std::sync::Arc<memmap2::Mmap>>,
+    full: bool,
+) -> Result<Model> {
     let bad = |m: String| Error::model(path, m);
     if bytes.len() < HEADER || &bytes[..8] != MAGIC {
         return Err(bad(
@@ -318,7 +389,13 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Model> {
         }
         table.push((t, off as usize, len as usize, u32_at(o + 24)));
     }
-    let r = Reader { path, bytes, table };
+    let r = Reader {
+        path,
+        bytes,
+        map,
+        full,
+        table,
+    };
     let config: ModelConfig = r.json("config")?;
     let meta: ModelMeta = r.json("meta")?;
     let n = meta.items as usize;
@@ -355,9 +432,10 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Model> {
     }
     check_offsets(&r, "fwd", &fwd_offsets, nnz)?;
     check_offsets(&r, "inv", &inv_offsets, nnz)?;
-    if fwd_terms.iter().any(|&t| t as usize >= nterms)
-        || inv_items.iter().any(|&i| i as usize >= n)
-        || id_order.iter().any(|&i| i as usize >= n)
+    if id_order.iter().any(|&i| i as usize >= n)
+        || (full
+            && (fwd_terms.iter().any(|&t| t as usize >= nterms)
+                || inv_items.iter().any(|&i| i as usize >= n)))
     {
         return Err(bad(
             "corrupt model file: an index points past the end of its table".into(),
@@ -368,9 +446,11 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Model> {
             return Err(bad("corrupt model file: vocabulary is not sorted".into()));
         }
     }
-    for w in id_order.windows(2) {
-        if ids.get(w[0] as usize) >= ids.get(w[1] as usize) {
-            return Err(bad("corrupt model file: id order is not sorted".into()));
+    if full {
+        for w in id_order.windows(2) {
+            if ids.get(w[0] as usize) >= ids.get(w[1] as usize) {
+                return Err(bad("corrupt model file: id order is not sorted".into()));
+            }
         }
     }
     let analyzer = Analyzer::new(&config.preprocess)
@@ -450,6 +530,48 @@ mod tests {
             v[i] ^= 0x5A;
             let _ = err(&v);
         }
+        // The same damage through a memory-mapped open: a cheap open may
+        // accept damage in the big arrays, but then queries must not panic
+        // and `verify` must name the damage.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.psm");
+        std::fs::write(&path, &b).unwrap();
+        let good = load(&path).unwrap();
+        assert!(matches!(good.fwd_terms, Arr::Mapped { .. }));
+        assert_eq!(to_bytes(&good).unwrap(), b);
+        verify(&path).unwrap();
+        let mut accepted = 0;
+        for i in (HEADER..b.len()).step_by(7) {
+            let mut v = b.clone();
+            v[i] ^= 0x5A;
+            std::fs::write(&path, &v).unwrap();
+            if let Ok(m) = load(&path) {
+                accepted += 1;
+                for item in 0..m.len() as u32 {
+                    let _ = crate::rank::neighbours(
+                        &m,
+                        &crate::rank::Query::Item(m.item_id(item).into()),
+                        5,
+                        true,
+                    );
+                }
+                let _ = crate::rank::neighbours(
+                    &m,
+                    &crate::rank::Query::Text("sony kodak ink tv".into()),
+                    5,
+                    true,
+                );
+                match verify(&path) {
+                    Err(e) => assert!(e.to_string().contains("corrupt"), "{e}"),
+                    // Only padding between sections is outside every checksum.
+                    Ok(()) => assert_eq!(to_bytes(&m).unwrap(), b, "byte {i}"),
+                }
+            }
+        }
+        assert!(
+            accepted > 0,
+            "no damage reached the lazily checked sections"
+        );
         // A table claiming an enormous section must not allocate it.
         let mut v = b.clone();
         v[HEADER + 16..HEADER + 24].copy_from_slice(&u64::MAX.to_le_bytes());

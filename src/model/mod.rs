@@ -44,24 +44,102 @@ pub struct ModelMeta {
     pub avg_item_len: f64,
 }
 
+/// A little-endian array of plain values, either owned (a model trained in
+/// this process, or read by copying) or viewed in place in a memory-mapped
+/// model file, so opening a large model does not read it.
+pub(crate) enum Arr<T: bytemuck::Pod> {
+    Owned(Vec<T>),
+    Mapped {
+        map: std::sync::Arc<memmap2::Mmap>,
+        /// Byte range of the array in the map; checked for size and
+        /// alignment when the file was opened.
+        start: usize,
+        end: usize,
+        _kind: std::marker::PhantomData<T>,
+    },
+}
+
+impl<T: bytemuck::Pod> Arr<T> {
+    /// Views `map[start..end]` as `[T]`; `None` when the range is outside
+    /// the map, misaligned or not a whole number of values.
+    pub(crate) fn mapped(
+        map: &std::sync::Arc<memmap2::Mmap>,
+        start: usize,
+        end: usize,
+    ) -> Option<Arr<T>> {
+        let bytes = map.get(start..end)?;
+        bytemuck::try_cast_slice::<u8, T>(bytes).ok()?;
+        Some(Arr::Mapped {
+            map: map.clone(),
+            start,
+            end,
+            _kind: std::marker::PhantomData,
+        })
+    }
+}
+
+impl<T: bytemuck::Pod> std::ops::Deref for Arr<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        match self {
+            Arr::Owned(v) => v,
+            // Range, size and alignment were checked in `mapped`, and a map
+            // never changes, so this cast cannot fail.
+            Arr::Mapped {
+                map, start, end, ..
+            } => bytemuck::try_cast_slice(&map[*start..*end]).unwrap_or(&[]),
+        }
+    }
+}
+
+impl<T: bytemuck::Pod> From<Vec<T>> for Arr<T> {
+    fn from(v: Vec<T>) -> Arr<T> {
+        Arr::Owned(v)
+    }
+}
+
+impl<T: bytemuck::Pod> Default for Arr<T> {
+    fn default() -> Arr<T> {
+        Arr::Owned(Vec::new())
+    }
+}
+
+impl<T: bytemuck::Pod + std::fmt::Debug> std::fmt::Debug for Arr<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = if matches!(self, Arr::Owned(_)) {
+            "owned"
+        } else {
+            "mapped"
+        };
+        write!(f, "Arr({kind}, {} values)", self.len())
+    }
+}
+
+impl<T: bytemuck::Pod + PartialEq> PartialEq for Arr<T> {
+    fn eq(&self, other: &Arr<T>) -> bool {
+        **self == **other
+    }
+}
+
 /// Strings stored back to back with offsets: cheap to save and to open.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Default, PartialEq)]
 pub struct StrTable {
-    pub(crate) offsets: Vec<u64>,
-    pub(crate) bytes: Vec<u8>,
+    pub(crate) offsets: Arr<u64>,
+    pub(crate) bytes: Arr<u8>,
 }
 
 impl StrTable {
     pub(crate) fn from_iter<'a>(items: impl Iterator<Item = &'a str>) -> StrTable {
-        let mut t = StrTable {
-            offsets: vec![0],
-            bytes: Vec::new(),
-        };
+        let mut offsets = vec![0u64];
+        let mut bytes = Vec::new();
         for s in items {
-            t.bytes.extend_from_slice(s.as_bytes());
-            t.offsets.push(t.bytes.len() as u64);
+            bytes.extend_from_slice(s.as_bytes());
+            offsets.push(bytes.len() as u64);
         }
-        t
+        StrTable {
+            offsets: offsets.into(),
+            bytes: bytes.into(),
+        }
     }
 
     /// Number of strings.
@@ -74,12 +152,17 @@ impl StrTable {
         self.len() == 0
     }
 
-    /// The i-th string. Validated as UTF-8 on load, so this cannot fail for
-    /// a table that came from a checked file.
+    /// The i-th string; "" for a number past the end or bytes that are not
+    /// UTF-8 (neither happens in a file that passes [`format::verify`]).
     pub fn get(&self, i: usize) -> &str {
-        let s = self.offsets[i] as usize;
-        let e = self.offsets[i + 1] as usize;
-        std::str::from_utf8(&self.bytes[s..e]).unwrap_or("")
+        let offsets: &[u64] = &self.offsets;
+        let (Some(&s), Some(&e)) = (offsets.get(i), offsets.get(i + 1)) else {
+            return "";
+        };
+        self.bytes
+            .get(s as usize..e as usize)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("")
     }
 }
 
@@ -90,20 +173,20 @@ pub struct Model {
     pub meta: ModelMeta,
     pub(crate) analyzer: Analyzer,
     pub(crate) vocab: StrTable,
-    pub(crate) idf: Vec<f32>,
+    pub(crate) idf: Arr<f32>,
     /// Largest item weight of each term: the bound dynamic pruning needs.
-    pub(crate) term_max: Vec<f32>,
+    pub(crate) term_max: Arr<f32>,
     pub(crate) ids: StrTable,
     pub(crate) titles: StrTable,
     /// Item numbers sorted by id, for lookup by binary search.
-    pub(crate) id_order: Vec<u32>,
-    pub(crate) fwd_offsets: Vec<u64>,
-    pub(crate) fwd_terms: Vec<u32>,
-    pub(crate) fwd_weights: Vec<f32>,
-    pub(crate) fwd_fields: Vec<u16>,
-    pub(crate) inv_offsets: Vec<u64>,
-    pub(crate) inv_items: Vec<u32>,
-    pub(crate) inv_weights: Vec<f32>,
+    pub(crate) id_order: Arr<u32>,
+    pub(crate) fwd_offsets: Arr<u64>,
+    pub(crate) fwd_terms: Arr<u32>,
+    pub(crate) fwd_weights: Arr<f32>,
+    pub(crate) fwd_fields: Arr<u16>,
+    pub(crate) inv_offsets: Arr<u64>,
+    pub(crate) inv_items: Arr<u32>,
+    pub(crate) inv_weights: Arr<f32>,
 }
 
 /// A sparse query vector: (term, weight) sorted by term, plus what the
@@ -163,10 +246,12 @@ impl Model {
 
     /// Item number of an id.
     pub fn find_item(&self, id: &str) -> Option<u32> {
-        self.id_order
+        let order: &[u32] = &self.id_order;
+        order
             .binary_search_by(|&i| self.ids.get(i as usize).cmp(id))
             .ok()
-            .map(|pos| self.id_order[pos])
+            .map(|pos| order[pos])
+            .filter(|&i| (i as usize) < self.len())
     }
 
     /// Vocabulary key of a term (kind byte + text).
@@ -197,31 +282,36 @@ impl Model {
 
     /// Inverse document frequency of a term as used by the scheme.
     pub fn idf(&self, term: u32) -> f32 {
-        self.idf[term as usize]
+        self.idf.get(term as usize).copied().unwrap_or(0.0)
+    }
+
+    /// Largest item weight of a term (0 for an unknown term).
+    pub fn term_max(&self, term: u32) -> f32 {
+        self.term_max.get(term as usize).copied().unwrap_or(0.0)
     }
 
     /// Number of items containing a term.
     pub fn doc_freq(&self, term: u32) -> usize {
-        let t = term as usize;
-        (self.inv_offsets[t + 1] - self.inv_offsets[t]) as usize
+        self.postings(term).0.len()
     }
 
     /// An item's stored vector: terms, weights and field bits.
     pub fn item_vector(&self, item: u32) -> (&[u32], &[f32], &[u16]) {
-        let s = self.fwd_offsets[item as usize] as usize;
-        let e = self.fwd_offsets[item as usize + 1] as usize;
+        let (s, e) = span(&self.fwd_offsets, item as usize);
         (
-            &self.fwd_terms[s..e],
-            &self.fwd_weights[s..e],
-            &self.fwd_fields[s..e],
+            self.fwd_terms.get(s..e).unwrap_or(&[]),
+            self.fwd_weights.get(s..e).unwrap_or(&[]),
+            self.fwd_fields.get(s..e).unwrap_or(&[]),
         )
     }
 
     /// Postings of a term: items (ascending) and their weights.
     pub fn postings(&self, term: u32) -> (&[u32], &[f32]) {
-        let s = self.inv_offsets[term as usize] as usize;
-        let e = self.inv_offsets[term as usize + 1] as usize;
-        (&self.inv_items[s..e], &self.inv_weights[s..e])
+        let (s, e) = span(&self.inv_offsets, term as usize);
+        (
+            self.inv_items.get(s..e).unwrap_or(&[]),
+            self.inv_weights.get(s..e).unwrap_or(&[]),
+        )
     }
 
     /// Names of the fields whose bits are set.
@@ -233,5 +323,14 @@ impl Model {
             .filter(|(i, _)| bits & (1 << i) != 0)
             .map(|(_, f)| f.clone())
             .collect()
+    }
+}
+
+/// The range `offsets[i]..offsets[i + 1]`, empty when `i` is out of range
+/// (opening checks that offsets rise within their array's length).
+fn span(offsets: &[u64], i: usize) -> (usize, usize) {
+    match (offsets.get(i), offsets.get(i + 1)) {
+        (Some(&s), Some(&e)) if s <= e => (s as usize, e as usize),
+        _ => (0, 0),
     }
 }
