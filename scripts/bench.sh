@@ -49,7 +49,8 @@ die() {
     exit 2
 }
 usage() {
-    sed -n '/^# Usage:/,/^#   --allpairs-rows/p' "$0" | sed 's/^# \{0,1\}//' >&2
+    # The header comment from "Usage:" up to the description of the runs.
+    awk '/^# Per size and config/ { exit } /^# Usage:/ { on = 1 } on { sub(/^# ?/, ""); print }' "$0" >&2
     exit 2
 }
 
@@ -61,9 +62,13 @@ only=
 allpairs_rows=
 build=1
 while [[ $# -gt 0 ]]; do
-    [[ $1 == -h || $1 == --help ]] && usage
-    [[ $1 == --no-build ]] && { build=0; shift; continue; }
-    [[ $# -ge 2 ]] || { echo "bench.sh: $1 needs a value" >&2; usage; }
+    case $1 in
+        -h | --help) usage ;;
+        --no-build) build=0; shift; continue ;;
+        --size | --config | --repeat | --repeat-long | --only | --allpairs-rows)
+            [[ $# -ge 2 ]] || { echo "bench.sh: $1 needs a value" >&2; usage; } ;;
+        *) echo "bench.sh: unknown option $1" >&2; usage ;;
+    esac
     case $1 in
         --size) sizes+=("$2") ;;
         --config) configs+=("$2") ;;
@@ -71,7 +76,6 @@ while [[ $# -gt 0 ]]; do
         --repeat-long) repeat_long=$2 ;;
         --only) only=$2 ;;
         --allpairs-rows) allpairs_rows=$2 ;;
-        *) echo "bench.sh: unknown option $1" >&2; usage ;;
     esac
     shift 2
 done
@@ -128,7 +132,7 @@ if ((build)); then
     fi
 fi
 [[ -x target/release/prodsim ]] || die "no target/release/prodsim (run without --no-build)"
-cp target/release/prodsim "$run/bin/prodsim"
+cp -p target/release/prodsim "$run/bin/prodsim"
 bin=$root/$run/bin/prodsim
 bench_exe=
 if want prodsim; then
@@ -147,7 +151,7 @@ for line in sys.stdin:
         [[ -n $bench_exe ]] || die "no benches/query_latency.rs binary (cargo bench --no-run failed or was skipped)"
     fi
     echo "query_latency: $bench_exe (built $(date -u -r "$bench_exe" +%Y-%m-%dT%H:%M:%SZ))" >&2
-    cp "$bench_exe" "$run/bin/query_latency"
+    cp -p "$bench_exe" "$run/bin/query_latency"
     bench_exe=$root/$run/bin/query_latency
 fi
 dirty=$(git status --porcelain -- src benches Cargo.toml Cargo.lock 2>/dev/null | wc -l)
@@ -163,7 +167,8 @@ dirty=$(git status --porcelain -- src benches Cargo.toml Cargo.lock 2>/dev/null 
     echo "repeat_long=$repeat_long"
     echo "only=${only:-both}"
     echo "built=$build"
-    echo "prodsim_mtime=$(date -u -r target/release/prodsim +%Y-%m-%dT%H:%M:%SZ)"
+    echo "prodsim_mtime=$(date -u -r "$bin" +%Y-%m-%dT%H:%M:%SZ)"
+    if [[ -n $bench_exe ]]; then echo "query_latency_mtime=$(date -u -r "$bench_exe" +%Y-%m-%dT%H:%M:%SZ)"; fi
 } >"$run/meta.txt"
 
 failed=0

@@ -287,6 +287,7 @@ def main():
         "all-pairs: prodsim batch vs sparse_dot_topn sp_matmul_topn(top_n=11, sort=True, n_threads="
         f"{meta.get('nproc', '?')}), self excluded, both write CSV.",
         f"{meta.get('prodsim_version', 'prodsim ?')} (binary built {meta.get('prodsim_mtime', '?')}"
+        + (f", query_latency built {meta['query_latency_mtime']}" if meta.get("query_latency_mtime") else "")
         + ("" if meta.get("built") == "1" else ", --no-build")
         + f") at commit {meta.get('commit', '?')}"
         + (f" + {meta['dirty_files']} uncommitted files" if meta.get("dirty_files", "0") != "0" else "")
