@@ -89,11 +89,6 @@ pub struct Ranking {
     pub results: Vec<Neighbour>,
 }
 
-thread_local! {
-    /// Per-thread score accumulator, sized to the largest model seen.
-    static ACCUMULATOR: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
-}
-
 /// Heap entry ordered so the *worst* kept candidate is on top.
 #[derive(PartialEq)]
 struct Candidate(f32, u32);
@@ -165,49 +160,7 @@ impl Representation for Model {
     }
 
     fn top_k(&self, query: &QueryVector, k: usize, exclude: Option<u32>) -> Vec<(u32, f32)> {
-        if k == 0 || query.terms.is_empty() {
-            return Vec::new();
-        }
-        ACCUMULATOR.with(|cell| {
-            let mut acc = cell.borrow_mut();
-            if acc.len() < self.len() {
-                acc.resize(self.len(), 0.0);
-            }
-            let mut touched: Vec<u32> = Vec::new();
-            for &(t, qw) in &query.terms {
-                let (items, weights) = self.postings(t);
-                for (&i, &w) in items.iter().zip(weights) {
-                    // A damaged, unverified file cannot make this panic.
-                    let Some(slot) = acc.get_mut(i as usize) else {
-                        continue;
-                    };
-                    if *slot == 0.0 {
-                        touched.push(i);
-                    }
-                    *slot += qw * w;
-                }
-            }
-            let mut heap: BinaryHeap<Candidate> = BinaryHeap::with_capacity(k + 1);
-            for &i in &touched {
-                let s = acc[i as usize];
-                acc[i as usize] = 0.0;
-                if Some(i) == exclude || s <= 0.0 {
-                    continue;
-                }
-                let c = Candidate(s, i);
-                if heap.len() < k {
-                    heap.push(c);
-                } else if let Some(worst) = heap.peek()
-                    && c < *worst
-                {
-                    heap.pop();
-                    heap.push(c);
-                }
-            }
-            let mut out: Vec<(u32, f32)> = heap.into_iter().map(|c| (c.1, c.0)).collect();
-            out.sort_unstable_by(better);
-            out
-        })
+        top_k_pruned(self, query, k, exclude)
     }
 
     fn contributions(&self, query: &QueryVector, item: u32) -> Vec<(u32, f32, f32, u16)> {
@@ -227,6 +180,324 @@ impl Representation for Model {
         }
         out
     }
+}
+
+/// Scratch space of one thread's queries: a score per item (all zero
+/// between queries), the items touched, and a buffer for selections.
+#[derive(Default)]
+struct Scratch {
+    acc: Vec<f32>,
+    touched: Vec<u32>,
+    values: Vec<f32>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Queries of this thread that skipped at least one posting list.
+    static PRUNED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Slack added to every upper bound so f32 rounding in the accumulator
+/// can never make pruning drop an item that belongs in the top k.
+fn with_slack(bound: f32) -> f32 {
+    bound * (1.0 + 1e-4) + 1e-6
+}
+
+/// The k-th largest accumulated score among `items` (0 when fewer than k).
+fn kth_best(acc: &[f32], items: &[u32], k: usize, exclude: Option<u32>, buf: &mut Vec<f32>) -> f32 {
+    buf.clear();
+    buf.extend(
+        items
+            .iter()
+            .filter(|&&d| Some(d) != exclude)
+            .map(|&d| acc.get(d as usize).copied().unwrap_or(0.0)),
+    );
+    if buf.len() < k || k == 0 {
+        return 0.0;
+    }
+    let (_, kth, _) = buf.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
+    *kth
+}
+
+/// Items whose exact score is taken first to set the pruning threshold.
+const SEED_CANDIDATES: usize = 32;
+/// Postings read before the threshold is seeded.
+const SEED_POSTINGS: usize = 20_000;
+
+/// Exact score of one item by merging the query with its stored vector.
+fn exact_score(model: &Model, query: &[(u32, f32)], item: u32) -> f32 {
+    let (terms, weights, _) = model.item_vector(item);
+    let (mut i, mut j) = (0, 0);
+    let mut s = 0.0f32;
+    while i < query.len() && j < terms.len() {
+        match query[i].0.cmp(&terms[j]) {
+            Ordering::Less => i += 1,
+            Ordering::Greater => j += 1,
+            Ordering::Equal => {
+                s += query[i].1 * weights[j];
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    s
+}
+
+/// The best k exactly scored items seen so far; `threshold` is the k-th
+/// best score (0 until there are k), the bar an item must reach.
+struct TopK {
+    k: usize,
+    heap: BinaryHeap<Candidate>,
+}
+
+impl TopK {
+    fn push(&mut self, item: u32, score: f32) {
+        if score <= 0.0 {
+            return;
+        }
+        let c = Candidate(score, item);
+        if self.heap.len() < self.k {
+            self.heap.push(c);
+        } else if let Some(worst) = self.heap.peek()
+            && c < *worst
+        {
+            self.heap.pop();
+            self.heap.push(c);
+        }
+    }
+
+    fn threshold(&self) -> f32 {
+        if self.heap.len() < self.k {
+            0.0
+        } else {
+            self.heap.peek().map_or(0.0, |c| c.0)
+        }
+    }
+}
+
+/// Exact top-k by dynamic pruning, a term-at-a-time MaxScore:
+///
+/// 1. Terms are taken best score bound first (query weight x the term's
+///    largest item weight) into an accumulator of partial scores.
+/// 2. After the first few thousand postings, the best partial scores are
+///    scored exactly from their stored vectors: the k-th of those is a
+///    threshold the final k-th score can only exceed.
+/// 3. Of the terms not read yet, the longest postings with the smallest
+///    bounds are set aside as long as their bounds add up to less than the
+///    threshold: then no item that only they contain can enter the top k.
+///    The other terms are read; the set-aside postings (common character
+///    n-grams, mostly) never are.
+/// 4. Each item seen gets an upper bound: its partial score plus the
+///    set-aside terms bounded per item (TF-IDF weights are divided by the
+///    item's norm, so long items get small bounds). Items are completed
+///    from their stored vectors in order of that bound until it falls
+///    below the threshold.
+///
+/// The result equals scoring every item (tested against exhaustive
+/// scoring on random data); ties keep catalogue order.
+pub fn top_k_pruned(
+    model: &Model,
+    query: &QueryVector,
+    k: usize,
+    exclude: Option<u32>,
+) -> Vec<(u32, f32)> {
+    if k == 0 || query.terms.is_empty() {
+        return Vec::new();
+    }
+    // (term, query weight, bound, postings length), best bound first.
+    let mut terms: Vec<(u32, f32, f32, usize)> = query
+        .terms
+        .iter()
+        .filter_map(|&(t, qw)| {
+            let df = model.doc_freq(t);
+            (df > 0 && qw > 0.0).then(|| (t, qw, qw * model.term_max(t), df))
+        })
+        .collect();
+    terms.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.3.cmp(&b.3)));
+    let long_list = (model.len() / 64).max(1024);
+    SCRATCH.with(|cell| {
+        let mut guard = cell.borrow_mut();
+        let Scratch {
+            acc,
+            touched,
+            values,
+        } = &mut *guard;
+        if acc.len() < model.len() {
+            acc.resize(model.len(), 0.0);
+        }
+        touched.clear();
+        let mut top = TopK {
+            k,
+            heap: BinaryHeap::with_capacity(k + 1),
+        };
+        let read_list = |t: u32, qw: f32, acc: &mut Vec<f32>, touched: &mut Vec<u32>| {
+            let (items, weights) = model.postings(t);
+            for (&d, &w) in items.iter().zip(weights) {
+                let Some(slot) = acc.get_mut(d as usize) else {
+                    continue; // a damaged, unverified file cannot panic here
+                };
+                if *slot == 0.0 {
+                    touched.push(d);
+                }
+                *slot += qw * w;
+            }
+            items.len()
+        };
+        // Read the best-bound terms until the threshold can be seeded.
+        let mut read = 0usize;
+        let mut next = 0;
+        while next < terms.len() {
+            let (t, qw, _, df) = terms[next];
+            if (read >= SEED_POSTINGS || df >= long_list) && touched.len() >= k {
+                break;
+            }
+            read += read_list(t, qw, acc, touched);
+            next += 1;
+        }
+        // Set aside the longest, weakest postings while their bounds stay
+        // under the threshold; read the others.
+        let mut aside: Vec<(u32, f32)> = Vec::new();
+        if next < terms.len() {
+            seed(model, &query.terms, acc, touched, values, exclude, &mut top);
+            let theta = top.threshold();
+            let mut order: Vec<usize> = (next..terms.len()).collect();
+            order.sort_by(|&a, &b| {
+                let ra = terms[a].3 as f64 / f64::from(terms[a].2).max(1e-12);
+                let rb = terms[b].3 as f64 / f64::from(terms[b].2).max(1e-12);
+                rb.total_cmp(&ra)
+            });
+            let mut bound = 0.0f32;
+            for j in order {
+                let (t, qw, b, df) = terms[j];
+                if df >= long_list / 4 && with_slack(bound + b) < theta {
+                    bound += b;
+                    aside.push((t, qw));
+                } else {
+                    read_list(t, qw, acc, touched);
+                }
+            }
+        }
+        #[cfg(test)]
+        if !aside.is_empty() {
+            PRUNED.with(|p| p.set(p.get() + 1));
+        }
+        aside.sort_unstable_by_key(|x| x.0);
+        let base: f32 = aside.iter().map(|&(t, qw)| qw * model.weight_bound(t)).sum();
+        // Upper bounds of every item seen; seeded items are already in `top`
+        // (their accumulator holds infinity).
+        let theta = top.threshold();
+        let mut bounded: Vec<(f32, f32, u32)> = Vec::new();
+        for &d in touched.iter() {
+            let partial = std::mem::take(&mut acc[d as usize]);
+            if Some(d) == exclude || partial.is_infinite() {
+                continue;
+            }
+            if aside.is_empty() {
+                top.push(d, partial);
+                continue;
+            }
+            let ub = with_slack(partial + base * model.item_scale(d));
+            if ub >= theta {
+                bounded.push((ub, partial, d));
+            }
+        }
+        touched.clear();
+        bounded.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.2.cmp(&b.2)));
+        for (ub, partial, d) in bounded {
+            if ub < top.threshold() {
+                break;
+            }
+            top.push(d, partial + exact_score(model, &aside, d));
+        }
+        let mut out: Vec<(u32, f32)> = top.heap.into_iter().map(|c| (c.1, c.0)).collect();
+        out.sort_unstable_by(better);
+        out
+    })
+}
+
+/// Scores the items with the best partial scores exactly, adds them to
+/// `top` and marks them (accumulator = infinity) so they are not scored twice.
+fn seed(
+    model: &Model,
+    query: &[(u32, f32)],
+    acc: &mut [f32],
+    touched: &[u32],
+    values: &mut Vec<f32>,
+    exclude: Option<u32>,
+    top: &mut TopK,
+) {
+    let m = (top.k + SEED_CANDIDATES).min(touched.len());
+    let cut = kth_best(acc, touched, m, exclude, values);
+    let mut picked = 0;
+    for &d in touched {
+        if picked >= m {
+            break;
+        }
+        let slot = &mut acc[d as usize];
+        if Some(d) != exclude && *slot >= cut && !slot.is_infinite() {
+            top.push(d, exact_score(model, query, d));
+            *slot = f32::INFINITY;
+            picked += 1;
+        }
+    }
+}
+
+/// Exact top-k by scoring every item that shares a term with the query
+/// (no pruning): the reference [`top_k_pruned`] is tested and benchmarked
+/// against.
+pub fn top_k_exhaustive(
+    model: &Model,
+    query: &QueryVector,
+    k: usize,
+    exclude: Option<u32>,
+) -> Vec<(u32, f32)> {
+    if k == 0 || query.terms.is_empty() {
+        return Vec::new();
+    }
+    SCRATCH.with(|cell| {
+        let mut guard = cell.borrow_mut();
+        let Scratch { acc, touched, .. } = &mut *guard;
+        if acc.len() < model.len() {
+            acc.resize(model.len(), 0.0);
+        }
+        touched.clear();
+        for &(t, qw) in &query.terms {
+            let (items, weights) = model.postings(t);
+            for (&i, &w) in items.iter().zip(weights) {
+                let Some(slot) = acc.get_mut(i as usize) else {
+                    continue;
+                };
+                if *slot == 0.0 {
+                    touched.push(i);
+                }
+                *slot += qw * w;
+            }
+        }
+        let mut heap: BinaryHeap<Candidate> = BinaryHeap::with_capacity(k + 1);
+        for &i in touched.iter() {
+            let s = std::mem::take(&mut acc[i as usize]);
+            if Some(i) == exclude || s <= 0.0 {
+                continue;
+            }
+            let c = Candidate(s, i);
+            if heap.len() < k {
+                heap.push(c);
+            } else if let Some(worst) = heap.peek()
+                && c < *worst
+            {
+                heap.pop();
+                heap.push(c);
+            }
+        }
+        touched.clear();
+        let mut out: Vec<(u32, f32)> = heap.into_iter().map(|c| (c.1, c.0)).collect();
+        out.sort_unstable_by(better);
+        out
+    })
 }
 
 /// Turns raw contributions into sorted, named rows (largest first, then by
@@ -614,5 +885,82 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn pruned_top_k_equals_exhaustive_on_random_data() {
+        let mut state = 0x51_7CC1_B727_220Au64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        // Zipf-like word use, so a few postings are long and many are short,
+        // as in catalogues; some duplicate titles make exact ties.
+        let vocab: Vec<String> = (0..400).map(|i| format!("t{i}")).collect();
+        let mut titles: Vec<String> = Vec::new();
+        let mut csv = String::from("id,title\n");
+        for i in 0..4000 {
+            let title = if i % 50 == 7 && i > 0 {
+                titles[(next() % i as u64) as usize].clone()
+            } else {
+                let n = 1 + next() % 9;
+                let t: Vec<&str> = (0..n)
+                    .map(|_| {
+                        let r = (next() % 10_000) as f64 / 10_000.0;
+                        vocab[((r * r * r) * vocab.len() as f64) as usize].as_str()
+                    })
+                    .collect();
+                t.join(" ")
+            };
+            csv.push_str(&format!("{i},{title}\n"));
+            titles.push(title);
+        }
+        PRUNED.with(|p| p.set(0));
+        let mut queries = 0usize;
+        for sets in [
+            &["char_ngrams=[0,0]"][..],
+            &[][..],
+            &["scheme=bm25", "char_ngrams=[0,0]"][..],
+        ] {
+            let m = model_from(&csv, sets);
+            let mut qvs: Vec<(QueryVector, Option<u32>)> = (0..4000u32)
+                .step_by(61)
+                .map(|q| (m.encode_item(q), Some(q)))
+                .collect();
+            for q in 0..40 {
+                let n = 1 + next() % 6;
+                let text: Vec<&str> = (0..n)
+                    .map(|_| vocab[(next() % 400) as usize].as_str())
+                    .collect();
+                let _ = q;
+                qvs.push((m.encode_text(&text.join(" ")), None));
+            }
+            for (qv, exclude) in &qvs {
+                for k in [1usize, 5, 10, 26] {
+                    queries += 1;
+                    let want = top_k_exhaustive(&m, qv, k, *exclude);
+                    let got = top_k_pruned(&m, qv, k, *exclude);
+                    assert_eq!(got.len(), want.len(), "{sets:?} k{k}");
+                    for (j, (a, b)) in got.iter().zip(&want).enumerate() {
+                        assert!(
+                            (a.1 - b.1).abs() <= 1e-5 * b.1.max(1.0),
+                            "{sets:?} k{k} #{j}: {a:?} vs {b:?}"
+                        );
+                        let tie = want
+                            .iter()
+                            .chain(&got)
+                            .filter(|x| (x.1 - b.1).abs() < 1e-5 * b.1.max(1.0))
+                            .count()
+                            > 2;
+                        assert!(tie || a.0 == b.0, "{sets:?} k{k} #{j}: {a:?} vs {b:?}");
+                    }
+                }
+            }
+        }
+        // The test is only worth something if pruning really happened.
+        let pruned = PRUNED.with(|p| p.get());
+        assert!(pruned * 4 > queries, "pruned {pruned} of {queries} queries");
     }
 }

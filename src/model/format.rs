@@ -14,7 +14,9 @@
 //! ```
 //! Sections: `config` and `meta` (JSON); `vocab.o`/`vocab.s`, `ids.o`/
 //! `ids.s`, `title.o`/`title.s` (u64 offsets + UTF-8 bytes); `idf`,
-//! `termmax` (f32 per term); `idorder` (u32 per item); `fwd.o` (u64 per
+//! `termmax` (f32 per term); `termbase` (f32 per term) and `iscale` (f32 per
+//! item), whose product bounds an item's weight for pruning (optional:
+//! older files lack them); `idorder` (u32 per item); `fwd.o` (u64 per
 //! item + 1), `fwd.t` (u32), `fwd.w` (f32), `fwd.f` (u16); `inv.o` (u64 per
 //! term + 1), `inv.i` (u32), `inv.w` (f32). Every length and index is
 //! checked against the file before use, so a damaged file is an error,
@@ -59,6 +61,8 @@ fn sections(model: &Model) -> Result<Vec<Section<'_>>> {
         ("vocab.s", raw(&model.vocab.bytes)),
         ("idf", raw(&model.idf)),
         ("termmax", raw(&model.term_max)),
+        ("termbase", raw(&model.term_base)),
+        ("iscale", raw(&model.item_scale)),
         ("ids.o", raw(&model.ids.offsets)),
         ("ids.s", raw(&model.ids.bytes)),
         ("title.o", raw(&model.titles.offsets)),
@@ -406,6 +410,11 @@ fn parse(
     let titles = r.strings("title", n)?;
     let idf = r.array::<f32>("idf")?;
     let term_max = r.array::<f32>("termmax")?;
+    let (term_base, item_scale) = if r.entry("termbase").is_ok() {
+        (r.array::<f32>("termbase")?, r.array::<f32>("iscale")?)
+    } else {
+        (Arr::default(), Arr::default())
+    };
     let id_order = r.array::<u32>("idorder")?;
     let fwd_offsets = r.array::<u64>("fwd.o")?;
     let fwd_terms = r.array::<u32>("fwd.t")?;
@@ -416,6 +425,7 @@ fn parse(
     let inv_weights = r.array::<f32>("inv.w")?;
     let sizes_ok = idf.len() == nterms
         && term_max.len() == nterms
+        && (item_scale.is_empty() || (term_base.len() == nterms && item_scale.len() == n))
         && id_order.len() == n
         && fwd_offsets.len() == n + 1
         && fwd_terms.len() == nnz
@@ -462,6 +472,8 @@ fn parse(
         vocab,
         idf,
         term_max,
+        term_base,
+        item_scale,
         ids,
         titles,
         id_order,

@@ -176,6 +176,12 @@ pub struct Model {
     pub(crate) idf: Arr<f32>,
     /// Largest item weight of each term: the bound dynamic pruning needs.
     pub(crate) term_max: Arr<f32>,
+    /// With `item_scale`, a per-item bound: the weight of term t in item d
+    /// is at most `term_base[t] * item_scale[d]` (1 / the item's norm for
+    /// TF-IDF), much tighter than `term_max` for long items. Empty in
+    /// files written before these sections existed.
+    pub(crate) term_base: Arr<f32>,
+    pub(crate) item_scale: Arr<f32>,
     pub(crate) ids: StrTable,
     pub(crate) titles: StrTable,
     /// Item numbers sorted by id, for lookup by binary search.
@@ -288,6 +294,21 @@ impl Model {
     /// Largest item weight of a term (0 for an unknown term).
     pub fn term_max(&self, term: u32) -> f32 {
         self.term_max.get(term as usize).copied().unwrap_or(0.0)
+    }
+
+    /// `(base, scale)` such that the weight of `term` in `item` is at most
+    /// `base * scale`; `(term_max, 1)` when the model has no per-item bounds.
+    pub fn weight_bound(&self, term: u32) -> f32 {
+        if self.item_scale.is_empty() {
+            self.term_max(term)
+        } else {
+            self.term_base.get(term as usize).copied().unwrap_or(0.0)
+        }
+    }
+
+    /// The per-item factor of [`Model::weight_bound`] (1 without per-item bounds).
+    pub fn item_scale(&self, item: u32) -> f32 {
+        self.item_scale.get(item as usize).copied().unwrap_or(1.0)
     }
 
     /// Number of items containing a term.

@@ -37,6 +37,9 @@ struct ForwardPiece {
     weights: Vec<f32>,
     fields: Vec<u16>,
     lens: Vec<u64>,
+    /// Per item: the factor its weights were divided by, inverted
+    /// (1 / L2 norm for TF-IDF, 1 for BM25).
+    scales: Vec<f32>,
 }
 
 struct ChunkOut {
@@ -280,6 +283,7 @@ pub fn train(
             let mut weights = Vec::with_capacity(c.entries.len());
             let mut fields = Vec::with_capacity(c.entries.len());
             let mut lens = Vec::with_capacity(c.ends.len());
+            let mut scales = Vec::with_capacity(c.ends.len());
             let mut item: Vec<(u32, f32, u16)> = Vec::new();
             let mut start = 0;
             for (i, &end) in c.ends.iter().enumerate() {
@@ -300,12 +304,15 @@ pub fn train(
                 }
                 start = end;
                 item.sort_unstable_by_key(|x| x.0);
+                let mut scale = 1.0f32;
                 if scheme == Scheme::Tfidf {
                     let norm = item.iter().map(|x| x.1 * x.1).sum::<f32>().sqrt();
                     if norm > 0.0 {
                         item.iter_mut().for_each(|x| x.1 /= norm);
+                        scale = 1.0 / norm;
                     }
                 }
+                scales.push(scale);
                 for &(t, w, f) in &item {
                     terms.push(t);
                     weights.push(w);
@@ -318,6 +325,7 @@ pub fn train(
                 weights,
                 fields,
                 lens,
+                scales,
             }
         })
         .collect();
@@ -331,7 +339,9 @@ pub fn train(
     let mut fwd_terms = Vec::with_capacity(nnz);
     let mut fwd_weights = Vec::with_capacity(nnz);
     let mut fwd_fields = Vec::with_capacity(nnz);
+    let mut item_scale: Vec<f32> = Vec::with_capacity(n);
     for p in pieces {
+        item_scale.extend_from_slice(&p.scales);
         for l in p.lens {
             let last = *fwd_offsets.last().unwrap_or(&0);
             fwd_offsets.push(last + l);
@@ -355,8 +365,11 @@ pub fn train(
     let mut inv_items = vec![0u32; nnz];
     let mut inv_weights = vec![0f32; nnz];
     let mut term_max = vec![0f32; nterms];
+    // term_base[t] * item_scale[d] bounds every weight of t (see Model).
+    let mut term_base = vec![0f32; nterms];
     for item in 0..n {
         let (s, e) = (fwd_offsets[item] as usize, fwd_offsets[item + 1] as usize);
+        let scale = item_scale[item];
         for j in s..e {
             let t = fwd_terms[j] as usize;
             let pos = cursor[t] as usize;
@@ -364,6 +377,7 @@ pub fn train(
             inv_weights[pos] = fwd_weights[j];
             cursor[t] += 1;
             term_max[t] = term_max[t].max(fwd_weights[j]);
+            term_base[t] = term_base[t].max(fwd_weights[j] / scale);
         }
     }
 
@@ -415,6 +429,8 @@ pub fn train(
         vocab,
         idf: idf.into(),
         term_max: term_max.into(),
+        term_base: term_base.into(),
+        item_scale: item_scale.into(),
         ids,
         titles,
         id_order: id_order.into(),
