@@ -1241,10 +1241,14 @@ pub fn write_comparison(out: &mut dyn Write, c: &crate::compare::Comparison) -> 
         "  per query     {} wins, {} losses, {} ties",
         s.wins, s.losses, s.ties
     )?;
+    let p = if s.p_value < 1e-4 {
+        format!("{:.1e}", s.p_value)
+    } else {
+        format!("{:.4}", s.p_value)
+    };
     writeln!(
         out,
-        "  sign test     p = {:.4}  (exact, two-sided, over the {} non-tied queries)",
-        s.p_value,
+        "  sign test     p = {p}  (exact, two-sided, over the {} non-tied queries)",
         s.wins + s.losses
     )?;
     writeln!(
@@ -1374,13 +1378,18 @@ fn cmd_models(a: &ModelsArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resul
             "\nhistory (last {shown} of {}; all: --format json):",
             h.len()
         )?;
-        for p in &h[h.len() - shown..] {
+        let recent = &h[h.len() - shown..];
+        let hw = recent
+            .iter()
+            .map(|p| p.alias.chars().count() + p.file.chars().count() + 5)
+            .max()
+            .unwrap_or(0);
+        for p in recent {
             writeln!(
                 out,
-                "  {}  @{} <- {}  {}  {}",
+                "  {}  {:<hw$}  {}  {}",
                 p.time,
-                p.alias,
-                printable(&p.file),
+                format!("@{} <- {}", p.alias, printable(&p.file)),
                 if p.promoted { "promoted" } else { "refused " },
                 printable(&p.note)
             )?;

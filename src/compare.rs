@@ -215,10 +215,11 @@ impl GateOptions {
         })
     }
 
-    fn check(&self) -> Result<()> {
+    /// Checks the options (finite gain, samples, metric at k): bad input.
+    pub fn check(&self) -> Result<()> {
         if !self.min_gain.is_finite() {
             return Err(Error::input(format!(
-                "--min-gain {} must be a finite number such as 0.01",
+                "the minimum gain (--min-gain, --require-gain) {} must be a finite number such as 0.01",
                 self.min_gain
             )));
         }

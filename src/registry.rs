@@ -490,10 +490,14 @@ pub fn promote(
     waiting: &mut dyn FnMut(),
 ) -> Result<PromoteOutcome> {
     check_alias(alias)?;
-    if let Some(g) = gate {
-        // Bad judgements or options are reported before anything is copied.
-        Judgements::load(&g.judgements)?;
-    }
+    // Bad judgements are reported before anything is copied or locked.
+    let gate = match gate {
+        Some(g) => {
+            g.options.check()?;
+            Some((g, Judgements::load(&g.judgements)?))
+        }
+        None => None,
+    };
     let _lock = lock(dir, waiting)?;
     let src = candidate_path(model, dir)?;
     let candidate = format::load(&src)?;
@@ -520,7 +524,7 @@ pub fn promote(
     // The current model is needed to gate against it; without a gate only
     // its id is recorded, best effort (a rollback must work even if the
     // current file is damaged).
-    let champion = match (&previous, gate) {
+    let champion = match (&previous, &gate) {
         (Some(f), Some(_)) => {
             let path = dir.join(f);
             let model = format::load(&path).map_err(|e| {
@@ -538,19 +542,22 @@ pub fn promote(
         (None, Some(f)) => format::load(&dir.join(f)).ok().map(|m| m.meta.model_id),
         (None, None) => None,
     };
-    let (passed, note, record) = match (gate, &champion) {
-        (None, _) => (true, "promoted without a gate".to_string(), None),
+    let (passed, note, record) = match (&gate, &champion) {
+        (None, _) => (
+            true,
+            "no gate was asked for (--require-gain)".to_string(),
+            None,
+        ),
         (Some(_), None) => (
             true,
             format!("no current @{alias}: the gate passes without a comparison"),
             None,
         ),
-        (Some(g), Some((champion, champion_path))) => {
-            let judgements = Judgements::load(&g.judgements)?;
+        (Some((g, judgements)), Some((champion, champion_path))) => {
             let c = compare(
                 (champion, champion_path),
                 (&candidate, &dir.join(&imported.file)),
-                &judgements,
+                judgements,
                 &g.options,
             )?;
             let record = GateRecord::of(&c);
