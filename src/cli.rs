@@ -39,10 +39,118 @@ pub enum Command {
     Batch(BatchArgs),
     /// Export judgements for evaluation, or import gold pairs as judgements.
     Labels(LabelsArgs),
+    /// Compare model B (challenger) with model A (champion) on judgements;
+    /// exit 0 if B gains at least --min-gain, 3 if not.
+    Compare(CompareArgs),
+    /// List the models in the models directory, with metadata and aliases.
+    Models(ModelsArgs),
+    /// Point an alias (default `champion`) at a model, optionally only if it
+    /// beats the current one (exit 3 if not).
+    Promote(PromoteArgs),
+}
+
+/// Where `@ALIAS` model names are looked up.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ModelsDirArg {
+    /// Models directory for `@ALIAS` model names (default: $PRODSIM_MODELS, else ./models).
+    #[arg(long, value_name = "DIR")]
+    pub models_dir: Option<PathBuf>,
+}
+
+impl ModelsDirArg {
+    /// The directory this flag, the environment or the default names.
+    pub fn dir(&self) -> PathBuf {
+        crate::registry::models_dir(self.models_dir.as_deref())
+    }
+
+    /// A model argument as a file path (`@ALIAS` resolved).
+    pub fn resolve(&self, model: &Path) -> Result<PathBuf> {
+        Ok(crate::registry::resolve_model_path(model, &self.dir())?)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Model A, the champion: a file or @ALIAS.
+    #[arg(long)]
+    pub a: PathBuf,
+    /// Model B, the challenger: a file or @ALIAS.
+    #[arg(long)]
+    pub b: PathBuf,
+    /// Judgements CSV: `query_kind,query,item_id,grade`.
+    #[arg(long)]
+    pub judgements: PathBuf,
+    /// Cut-off for hit@k, recall@k, p@k, ndcg@k (default: the metric's own, else 10).
+    #[arg(long)]
+    pub k: Option<usize>,
+    /// The metric the gate decides on.
+    #[arg(long, default_value = "ndcg@10")]
+    pub metric: String,
+    /// B passes when mean(B) - mean(A) on the metric is at least this.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub min_gain: f64,
+    /// Also require the 95% confidence interval of the difference to lie above 0.
+    #[arg(long)]
+    pub require_significant: bool,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = crate::compare::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Bootstrap resamples.
+    #[arg(long, default_value_t = crate::compare::DEFAULT_SAMPLES)]
+    pub samples: usize,
+    #[command(flatten)]
+    pub models: ModelsDirArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelsArgs {
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    #[command(flatten)]
+    pub models: ModelsDirArg,
+}
+
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// The model: a path (copied into the models directory if elsewhere), a
+    /// file name in the models directory, or @ALIAS.
+    pub model: PathBuf,
+    /// The alias to set.
+    #[arg(long, default_value = crate::registry::DEFAULT_ALIAS)]
+    pub alias: String,
+    /// Promote only if the model beats the alias's current model by at least
+    /// this on --metric (the `compare` gate, current model as A).
+    #[arg(long, requires = "judgements", allow_negative_numbers = true)]
+    pub require_gain: Option<f64>,
+    /// Judgements for the gate.
+    #[arg(long, requires = "require_gain")]
+    pub judgements: Option<PathBuf>,
+    /// The metric the gate decides on.
+    #[arg(long, default_value = "ndcg@10")]
+    pub metric: String,
+    /// Cut-off (default: the metric's own, else 10).
+    #[arg(long)]
+    pub k: Option<usize>,
+    /// Also require the 95% confidence interval of the gain to lie above 0.
+    #[arg(long, requires = "require_gain")]
+    pub require_significant: bool,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = crate::compare::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Bootstrap resamples.
+    #[arg(long, default_value_t = crate::compare::DEFAULT_SAMPLES)]
+    pub samples: usize,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    #[command(flatten)]
+    pub models: ModelsDirArg,
 }
 
 #[derive(Debug, Args)]
 pub struct BatchArgs {
+    /// Model file or @ALIAS.
     #[arg(long)]
     pub model: PathBuf,
     /// Neighbours per item.
@@ -59,6 +167,8 @@ pub struct BatchArgs {
     /// Leave out neighbours scoring below S.
     #[arg(long)]
     pub min_score: Option<f64>,
+    #[command(flatten)]
+    pub models: ModelsDirArg,
 }
 
 #[derive(Debug, Args)]
@@ -66,7 +176,7 @@ pub struct TuiArgs {
     /// Catalogue CSV (the one the model was trained on).
     #[arg(long)]
     pub catalog: PathBuf,
-    /// Model file.
+    /// Model file or @ALIAS (e.g. @champion).
     #[arg(long)]
     pub model: PathBuf,
     /// Judgements CSV to show and extend (created if missing; locked while open).
@@ -96,6 +206,8 @@ pub struct TuiArgs {
     /// Plain ASCII borders and bars (also PRODSIM_ASCII=1; automatic without a UTF-8 locale).
     #[arg(long)]
     pub ascii: bool,
+    #[command(flatten)]
+    pub models: ModelsDirArg,
 }
 
 #[derive(Debug, Args)]
@@ -136,7 +248,7 @@ pub enum ReportFormat {
 
 #[derive(Debug, Args)]
 pub struct QueryArgs {
-    /// Model file.
+    /// Model file or @ALIAS (e.g. @champion).
     #[arg(long)]
     pub model: PathBuf,
     /// Free-text query.
@@ -159,10 +271,13 @@ pub struct QueryArgs {
     /// Include the query's preprocessing trace (each stage's output).
     #[arg(long)]
     pub trace: bool,
+    #[command(flatten)]
+    pub models: ModelsDirArg,
 }
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
+    /// Model file or @ALIAS.
     #[arg(long)]
     pub model: PathBuf,
     /// Judgements CSV: `query_kind,query,item_id,grade`.
@@ -173,10 +288,13 @@ pub struct EvalArgs {
     pub k: usize,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+    #[command(flatten)]
+    pub models: ModelsDirArg,
 }
 
 #[derive(Debug, Args)]
 pub struct InfoArgs {
+    /// Model file or @ALIAS.
     #[arg(long)]
     pub model: PathBuf,
     /// Check every section's checksum and every stored index (reads the
@@ -185,6 +303,8 @@ pub struct InfoArgs {
     pub verify: bool,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+    #[command(flatten)]
+    pub models: ModelsDirArg,
 }
 
 #[derive(Debug, Args)]
@@ -210,6 +330,9 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result
         Command::Tui(a) => cmd_tui(&a),
         Command::Batch(a) => cmd_batch(&a, out, err),
         Command::Labels(a) => cmd_labels(&a, out, err),
+        Command::Compare(a) => cmd_compare(&a, out, err),
+        Command::Models(a) => cmd_models(&a, out, err),
+        Command::Promote(a) => cmd_promote(&a, out, err),
     }
 }
 
@@ -367,7 +490,7 @@ fn read_queries(path: &Path) -> Result<Vec<NamedQuery>> {
 }
 
 fn cmd_query(a: &QueryArgs, out: &mut dyn Write) -> Result<()> {
-    let model = load_model(&a.model)?;
+    let model = load_model(&a.models.resolve(&a.model)?)?;
     let queries: Vec<NamedQuery> = match (&a.text, &a.item, &a.queries) {
         (Some(t), _, _) => vec![NamedQuery {
             id: "1".into(),
@@ -584,7 +707,7 @@ fn cmd_eval(a: &EvalArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()
     if a.k == 0 {
         return Err(Error::input("--k must be at least 1").into());
     }
-    let model = format::load_verified(&a.model)?;
+    let model = format::load_verified(&a.models.resolve(&a.model)?)?;
     let judgements = Judgements::load(&a.judgements)?;
     let report = evaluate(&model, &judgements, a.k)?;
     for w in &report.warnings {
@@ -610,14 +733,15 @@ fn cmd_eval(a: &EvalArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()
 }
 
 fn cmd_info(a: &InfoArgs, out: &mut dyn Write) -> Result<()> {
+    let path = a.models.resolve(&a.model)?;
     let model = if a.verify {
-        format::load_verified(&a.model)?
+        format::load_verified(&path)?
     } else {
-        load_model(&a.model)?
+        load_model(&path)?
     };
-    let size = std::fs::metadata(&a.model)
+    let size = std::fs::metadata(&path)
         .map(|m| m.len())
-        .with_context(|| format!("{}: cannot stat", a.model.display()))?;
+        .with_context(|| format!("{}: cannot stat", path.display()))?;
     match a.format {
         ReportFormat::Json => {
             let v = serde_json::json!({
@@ -633,7 +757,7 @@ fn cmd_info(a: &InfoArgs, out: &mut dyn Write) -> Result<()> {
             writeln!(
                 out,
                 "file         {} ({})",
-                a.model.display(),
+                path.display(),
                 human_bytes(size)
             )?;
             writeln!(
@@ -673,7 +797,7 @@ fn cmd_generate(a: &GenerateArgs, out: &mut dyn Write) -> Result<()> {
 }
 
 fn cmd_tui(a: &TuiArgs) -> Result<()> {
-    let model = load_model(&a.model)?;
+    let model = load_model(&a.models.resolve(&a.model)?)?;
     let catalog = Catalog::load(&a.catalog, &model.config.catalog_options()?)?;
     let analyst = a
         .analyst
@@ -988,7 +1112,7 @@ fn cmd_batch(a: &BatchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         return Err(Error::input("--k must be at least 1").into());
     }
     let shard = crate::batch::Shard::parse(&a.shard)?;
-    let model = format::load_verified(&a.model)?;
+    let model = format::load_verified(&a.models.resolve(&a.model)?)?;
     let opts = crate::batch::BatchOptions {
         k: a.k,
         format: a.format,
@@ -1030,5 +1154,341 @@ fn cmd_batch(a: &BatchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         a.out.display(),
         items as f64 / secs.max(1e-9)
     )?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// prodsim compare, models, promote: the champion/challenger gate and registry
+
+/// Per-query changes a `compare` table shows; JSON shows all.
+const TABLE_MOVERS: usize = 10;
+
+fn cmd_compare(a: &CompareArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+    use crate::compare::{GateOptions, compare, resolve_metric};
+    let (metric, k) = resolve_metric(&a.metric, a.k)?;
+    let opts = GateOptions {
+        metric,
+        k,
+        min_gain: a.min_gain,
+        require_significant: a.require_significant,
+        samples: a.samples,
+        seed: a.seed,
+    };
+    let path_a = a.models.resolve(&a.a)?;
+    let path_b = a.models.resolve(&a.b)?;
+    let model_a = format::load_verified(&path_a)?;
+    let model_b = format::load_verified(&path_b)?;
+    let judgements = Judgements::load(&a.judgements)?;
+    let c = compare((&model_a, &path_a), (&model_b, &path_b), &judgements, &opts)?;
+    for w in &c.warnings {
+        writeln!(err, "warning: {w}")?;
+    }
+    match a.format {
+        ReportFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&c)?)?,
+        ReportFormat::Table => write_comparison(out, &c)?,
+    }
+    if !c.gate.passed {
+        return Err(Error::GateFailed(c.gate.reason.clone()).into());
+    }
+    Ok(())
+}
+
+/// The `compare` table: who A and B are, every metric of both and the
+/// difference, the gate's figures, and the largest per-query changes.
+pub fn write_comparison(out: &mut dyn Write, c: &crate::compare::Comparison) -> Result<()> {
+    use crate::compare::short;
+    for (name, s) in [("A", &c.a), ("B", &c.b)] {
+        writeln!(
+            out,
+            "{name}  model {}  config {}  {}  (catalogue {})",
+            s.model_id,
+            short(&s.config_hash),
+            s.path,
+            s.catalog_file
+        )?;
+    }
+    let g = &c.gate;
+    let scored = if c.a.queries == c.b.queries {
+        format!("{} queries", c.a.queries)
+    } else {
+        format!("A scored {} queries, B {}", c.a.queries, c.b.queries)
+    };
+    writeln!(out, "on {} ({scored}, k = {})\n", c.judgements, c.k)?;
+    writeln!(out, "  {:<10} {:>8} {:>8} {:>8}", "metric", "A", "B", "B-A")?;
+    for (name, va) in &c.a.metrics.0 {
+        let vb = c.b.metrics.get(name).unwrap_or(f64::NAN);
+        let mark = if *name == g.metric { "  <- gate" } else { "" };
+        writeln!(
+            out,
+            "  {name:<10} {va:>8.4} {vb:>8.4} {:>+8.4}{mark}",
+            vb - va
+        )?;
+    }
+    let s = &g.sign_test;
+    writeln!(
+        out,
+        "\ngate on {} over the {} queries both models scored:",
+        g.metric, g.paired_queries
+    )?;
+    writeln!(
+        out,
+        "  mean B - A    {:+.4}  (A {:.4}, B {:.4})",
+        g.difference, g.mean_a, g.mean_b
+    )?;
+    writeln!(
+        out,
+        "  {:.0}% CI        [{:+.4}, {:+.4}]  paired bootstrap, {} resamples, seed {}",
+        g.ci.level * 100.0,
+        g.ci.low,
+        g.ci.high,
+        g.ci.samples,
+        g.ci.seed
+    )?;
+    writeln!(
+        out,
+        "  per query     {} wins, {} losses, {} ties",
+        s.wins, s.losses, s.ties
+    )?;
+    let p = if s.p_value < 1e-4 {
+        format!("{:.1e}", s.p_value)
+    } else {
+        format!("{:.4}", s.p_value)
+    };
+    writeln!(
+        out,
+        "  sign test     p = {p}  (exact, two-sided, over the {} non-tied queries)",
+        s.wins + s.losses
+    )?;
+    writeln!(
+        out,
+        "  min gain      {:.4}{}",
+        g.min_gain,
+        if g.require_significant {
+            ", and the CI above 0 (--require-significant)"
+        } else {
+            ""
+        }
+    )?;
+    writeln!(
+        out,
+        "  result        {}: {}",
+        if g.passed { "PASS" } else { "FAIL" },
+        g.reason
+    )?;
+    let movers = c.top_movers(TABLE_MOVERS);
+    if !movers.is_empty() {
+        writeln!(
+            out,
+            "\nlargest per-query changes on {} ({} of {}; all: --format json):",
+            g.metric,
+            movers.len(),
+            s.wins + s.losses
+        )?;
+        writeln!(out, "  {:>8} {:>7} {:>7}  query", "B-A", "A", "B")?;
+        for i in movers {
+            let q = &c.per_query[i];
+            let text = printable(&q.query);
+            let text: String = if text.chars().count() > 70 {
+                format!("{}...", text.chars().take(67).collect::<String>())
+            } else {
+                text
+            };
+            writeln!(
+                out,
+                "  {:>+8.4} {:>7.4} {:>7.4}  {}: {text}",
+                q.delta, q.a, q.b, q.query_kind
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn cmd_models(a: &ModelsArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+    let dir = a.models.dir();
+    let (reg, entries) = crate::registry::list(&dir)?;
+    for e in &entries {
+        if let Some(msg) = &e.error {
+            writeln!(err, "warning: {msg}")?;
+        }
+    }
+    for (alias, file) in &reg.aliases {
+        if !entries.iter().any(|e| &e.file == file) {
+            writeln!(
+                err,
+                "warning: @{alias} points to {file}, which is not in {}",
+                dir.display()
+            )?;
+        }
+    }
+    if a.format == ReportFormat::Json {
+        let v = serde_json::json!({
+            "models_dir": dir.display().to_string(),
+            "aliases": reg.aliases,
+            "models": entries,
+            "history": reg.history,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        return Ok(());
+    }
+    writeln!(out, "models in {} ({} files)", dir.display(), entries.len())?;
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let fw = entries
+        .iter()
+        .map(|e| e.file.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let aliases: Vec<String> = entries
+        .iter()
+        .map(|e| {
+            e.aliases
+                .iter()
+                .map(|a| format!("@{a}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect();
+    let aw = aliases.iter().map(String::len).max().unwrap_or(0).max(7);
+    writeln!(
+        out,
+        "  {:<fw$}  {:<aw$}  {:<16}  {:<20}  {:>7}  {:>8}  {:>9}  {:<12}  {:>9}  catalogue",
+        "file", "aliases", "model", "trained at", "items", "terms", "non-zeros", "config", "size"
+    )?;
+    for (e, al) in entries.iter().zip(&aliases) {
+        let size = human_bytes(e.bytes);
+        match &e.meta {
+            Some(m) => writeln!(
+                out,
+                "  {:<fw$}  {al:<aw$}  {:<16}  {:<20}  {:>7}  {:>8}  {:>9}  {:<12}  {size:>9}  {}",
+                printable(&e.file),
+                m.model_id,
+                m.trained_at,
+                m.items,
+                m.terms,
+                m.nonzeros,
+                crate::compare::short(&m.config_hash),
+                printable(&m.catalog_file)
+            )?,
+            None => writeln!(
+                out,
+                "  {:<fw$}  {al:<aw$}  (not a readable model; see the warning)  {size:>9}",
+                printable(&e.file)
+            )?,
+        }
+    }
+    let h = &reg.history;
+    if !h.is_empty() {
+        let shown = h.len().min(5);
+        writeln!(
+            out,
+            "\nhistory (last {shown} of {}; all: --format json):",
+            h.len()
+        )?;
+        let recent = &h[h.len() - shown..];
+        let hw = recent
+            .iter()
+            .map(|p| p.alias.chars().count() + p.file.chars().count() + 5)
+            .max()
+            .unwrap_or(0);
+        for p in recent {
+            writeln!(
+                out,
+                "  {}  {:<hw$}  {}  {}",
+                p.time,
+                format!("@{} <- {}", p.alias, printable(&p.file)),
+                if p.promoted { "promoted" } else { "refused " },
+                printable(&p.note)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn cmd_promote(a: &PromoteArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+    use crate::registry::{GateSpec, LOCK_FILE, promote};
+    let dir = a.models.dir();
+    let gate = match (a.require_gain, &a.judgements) {
+        (Some(gain), Some(judgements)) => {
+            let mut options = crate::compare::GateOptions::new(&a.metric, a.k, gain)?;
+            options.require_significant = a.require_significant;
+            options.samples = a.samples;
+            options.seed = a.seed;
+            Some(GateSpec {
+                judgements: judgements.clone(),
+                options,
+            })
+        }
+        _ => None,
+    };
+    let lock = dir.join(LOCK_FILE);
+    let o = promote(&a.model, &dir, &a.alias, gate.as_ref(), &mut || {
+        let _ = writeln!(
+            err,
+            "waiting for another promotion to finish (lock {})",
+            lock.display()
+        );
+    })?;
+    if let Some(c) = &o.comparison {
+        for w in &c.warnings {
+            writeln!(err, "warning: {w}")?;
+        }
+    }
+    let target = dir.join(&o.file);
+    match a.format {
+        ReportFormat::Json => {
+            let v = serde_json::json!({
+                "alias": o.alias,
+                "file": o.file,
+                "path": target.display().to_string(),
+                "model_id": o.model_id,
+                "copied": o.copied,
+                "previous": o.previous,
+                "promoted": o.promoted,
+                "unchanged": o.unchanged,
+                "note": o.note,
+                "comparison": o.comparison,
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        }
+        ReportFormat::Table => {
+            if o.copied {
+                writeln!(out, "copied {} -> {}", a.model.display(), target.display())?;
+            }
+            if let Some(c) = &o.comparison {
+                write_comparison(out, c)?;
+                writeln!(out)?;
+            }
+            let was = o
+                .previous
+                .as_deref()
+                .map_or(String::new(), |p| format!(" (was {p})"));
+            if o.unchanged {
+                writeln!(out, "unchanged: {}", o.note)?;
+            } else if o.promoted {
+                writeln!(
+                    out,
+                    "promoted: @{} -> {} (model {}){was}; {}",
+                    o.alias, o.file, o.model_id, o.note
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "refused: @{} stays {}; {}",
+                    o.alias,
+                    o.previous.as_deref().unwrap_or("unset"),
+                    o.note
+                )?;
+            }
+        }
+    }
+    if !o.promoted {
+        return Err(Error::GateFailed(format!(
+            "{} not promoted to @{}: {}",
+            o.file, o.alias, o.note
+        ))
+        .into());
+    }
     Ok(())
 }

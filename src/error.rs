@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything the library can fail with. `Input` errors are the user's to fix
-/// (exit code 2); the rest are failures of the machine or of prodsim (exit 1).
+/// (exit code 2); a failed quality gate exits 3; the rest are failures of the
+/// machine or of prodsim (exit 1). See [`Error::exit_code`].
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Bad input: a file, an option or a value the user supplied.
@@ -26,6 +27,11 @@ pub enum Error {
     /// The operation was cancelled through its cancellation flag.
     #[error("cancelled")]
     Cancelled,
+    /// A champion/challenger gate was not met (`compare`, `promote
+    /// --require-gain`): the command worked, the challenger is not good
+    /// enough. Exit code 3, so CI can tell it from bad input.
+    #[error("gate failed: {0}")]
+    GateFailed(String),
 }
 
 impl Error {
@@ -65,5 +71,15 @@ impl Error {
     /// True when the error is the user's to fix (bad file, option or value).
     pub fn is_user_error(&self) -> bool {
         matches!(self, Error::Input(_) | Error::Model { .. })
+    }
+
+    /// The process exit code for this error: 2 for the user's input, 3 for
+    /// a failed gate, 1 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::GateFailed(_) => 3,
+            e if e.is_user_error() => 2,
+            _ => 1,
+        }
     }
 }

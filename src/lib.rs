@@ -5,7 +5,9 @@
 //! BM25 model ([`model::train`]) that is saved and opened through a
 //! documented file layout ([`model::format`]), queried for exact top-k
 //! neighbours with per-token explanations ([`rank::neighbours`]) and
-//! evaluated against relevance judgements ([`eval::evaluate`]). The command
+//! evaluated against relevance judgements ([`eval::evaluate`]). Two models
+//! are compared and gated as champion and challenger ([`compare::compare`])
+//! and kept in a models directory with aliases ([`registry`]). The command
 //! line ([`cli`]) is a thin layer over these functions.
 //!
 //! ```
@@ -28,6 +30,7 @@ pub mod ab;
 pub mod batch;
 pub mod catalog;
 pub mod cli;
+pub mod compare;
 pub mod error;
 pub mod eval;
 pub mod fuzzy;
@@ -37,6 +40,7 @@ pub mod judgements;
 pub mod labels;
 pub mod model;
 pub mod rank;
+pub mod registry;
 pub mod sample;
 pub mod synth;
 pub mod text;

@@ -1,5 +1,6 @@
 //! The `prodsim` binary: parse the command line, run it, map the outcome
-//! to an exit code (0 ok, 1 failure, 2 bad input or usage).
+//! to an exit code (0 ok, 1 failure, 2 bad input or usage, 3 a failed
+//! champion/challenger gate).
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -21,10 +22,10 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             eprintln!("prodsim: {e}");
-            let user = e
+            let code = e
                 .downcast_ref::<prodsim::error::Error>()
-                .is_some_and(prodsim::error::Error::is_user_error);
-            ExitCode::from(if user { 2 } else { 1 })
+                .map_or(1, prodsim::error::Error::exit_code);
+            ExitCode::from(code)
         }
     }
 }

@@ -386,7 +386,10 @@ pub fn top_k_pruned(
             PRUNED.with(|p| p.set(p.get() + 1));
         }
         aside.sort_unstable_by_key(|x| x.0);
-        let base: f32 = aside.iter().map(|&(t, qw)| qw * model.weight_bound(t)).sum();
+        let base: f32 = aside
+            .iter()
+            .map(|&(t, qw)| qw * model.weight_bound(t))
+            .sum();
         // Upper bounds of every item seen; seeded items are already in `top`
         // (their accumulator holds infinity).
         let theta = top.threshold();
