@@ -30,6 +30,9 @@ use std::sync::mpsc;
 pub struct Options {
     pub catalog: Catalog,
     pub model: Model,
+    /// The file the model was opened from (saving model B defaults to
+    /// its directory).
+    pub model_path: Option<std::path::PathBuf>,
     /// The judgements file to show and extend, opened and locked.
     pub store: Option<crate::labels::LabelStore>,
     pub scale: app::GradeScale,
@@ -106,6 +109,7 @@ pub fn run(opts: Options) -> Result<()> {
     let catalog = Arc::new(opts.catalog);
     let model = Arc::new(opts.model);
     let mut app = App::new(catalog.clone(), model.clone(), theme);
+    app.model_path = opts.model_path;
     if let Some(store) = &opts.store
         && !store.warnings().is_empty()
     {
@@ -193,7 +197,6 @@ where
                     app.update(a);
                 }
             }
-            workers.install_pending_model(app);
             if app.should_quit {
                 break;
             }
