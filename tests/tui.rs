@@ -928,8 +928,19 @@ fn options_panel_edits_through_model_config_set() {
     ] {
         assert!(keys.contains(&k), "{k} not in {keys:?}");
     }
+    // Keys type into the value being edited (Enter applies).
+    options_at(&mut app, "preprocess.stemmer");
+    cmd(&mut app, Command::EditValue);
+    cmd(&mut app, Command::ClearInput);
+    for c in "english".chars() {
+        let key = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        let action = key_to_action(&app, &key).expect("typed in the edit");
+        app.update(action);
+    }
+    let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+    app.update(key_to_action(&app, &enter).unwrap());
+    settle(&mut app);
     // Typed values go through ModelConfig::set.
-    edit_option(&mut app, "preprocess.stemmer", "english");
     assert_eq!(app.mode(), Mode::Options, "Enter applied the value");
     assert_eq!(app.draft.preprocess.stemmer, "english");
     assert_eq!(

@@ -59,7 +59,9 @@ pub fn key_to_action(app: &App, key: &KeyEvent) -> Option<Action> {
         return Some(Action::Command(cmd));
     }
     match mode {
-        keymap::Mode::Query | keymap::Mode::Finder => keymap::typed_char(key).map(Action::Input),
+        keymap::Mode::Query | keymap::Mode::Finder | keymap::Mode::Edit => {
+            keymap::typed_char(key).map(Action::Input)
+        }
         _ => None,
     }
 }
