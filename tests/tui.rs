@@ -1442,6 +1442,18 @@ fn snapshots_of_retraining_and_the_ab_view() {
     assert!(t.is_ascii(), "ASCII mode must draw only ASCII:\n{t}");
     assert!(t.contains("4 -1 ") && t.contains("3 new "), "{t}");
     insta::assert_snapshot!("ab_view_ascii_80x24", t);
+    // Saving B: the prompt (next to A's model), and the question before
+    // an unsaved B is discarded.
+    let mut app = phones_app(Theme::new(ColorMode::None, false));
+    app.model_path = Some("models/model.psm".into());
+    retrain_with_stemming(&mut app);
+    cmd(&mut app, Command::SaveB);
+    let buf = render(&mut app, 80, 24);
+    insta::assert_snapshot!("save_b_80x24", text(&buf));
+    cmd(&mut app, Command::Back);
+    cmd(&mut app, Command::DiscardB);
+    let buf = render(&mut app, 80, 24);
+    insta::assert_snapshot!("discard_b_80x24", text(&buf));
     // Trace and metrics overlays.
     let mut app = phones_app(Theme::new(ColorMode::None, false));
     retrain_with_stemming(&mut app);

@@ -1371,9 +1371,14 @@ impl App {
                     self.should_quit = true;
                 } else {
                     let which = unsaved.join(" and ");
+                    let how = if unsaved.contains(&"B") {
+                        "S saves B"
+                    } else {
+                        "W swaps it into B, then S saves it"
+                    };
                     self.ask(
                         format!(
-                            "Model {which} was trained here and is not saved. Quit anyway and lose it? (S saves B)"
+                            "Model {which} was trained here and is not saved. Quit anyway and lose it? ({how})"
                         ),
                         Confirmable::Quit,
                     );

@@ -147,6 +147,25 @@ fn spawn_ranker(slot: Arc<Latest<RankRequest>>, wake: Receiver<()>, tx: Sender<M
     });
 }
 
+/// A piece of work for a [`serial`] worker.
+type Job = Box<dyn FnOnce(&Sender<Msg>) + Send>;
+
+/// A thread that runs one job at a time and, when it falls behind, only
+/// the newest: the A/B figures take seconds on big judgement sets, and a
+/// retraining or swap in the meantime makes the queued ones moot.
+fn serial(tx: Sender<Msg>) -> Arc<Latest<Job>> {
+    let (slot, wake) = latest::<Job>();
+    let jobs = slot.clone();
+    std::thread::spawn(move || {
+        while wake.recv().is_ok() {
+            if let Some(job) = jobs.take() {
+                job(&tx);
+            }
+        }
+    });
+    slot
+}
+
 /// The explorer's worker threads.
 pub struct Workers {
     tx: Sender<Msg>,
@@ -160,6 +179,8 @@ pub struct Workers {
     keyword_building: bool,
     /// Cancellation flags of the trainings still running, by generation.
     trainings: Arc<Mutex<HashMap<u64, Arc<CancelFlag>>>>,
+    ab_overlap: Arc<Latest<Job>>,
+    ab_eval: Arc<Latest<Job>>,
 }
 
 impl Workers {
@@ -183,6 +204,7 @@ impl Workers {
                 }));
             })
         };
+        let (ab_overlap, ab_eval) = (serial(tx.clone()), serial(tx.clone()));
         Workers {
             tx,
             catalog,
@@ -192,6 +214,8 @@ impl Workers {
             keyword_index: Arc::new(Mutex::new(None)),
             keyword_building: false,
             trainings: Arc::new(Mutex::new(HashMap::new())),
+            ab_overlap,
+            ab_eval,
         }
     }
 
@@ -246,11 +270,10 @@ impl Workers {
                 } => {
                     let Some(b) = &app.b else { continue };
                     let (a, b) = (app.model.clone(), b.model.clone());
-                    let tx = self.tx.clone();
-                    std::thread::spawn(move || {
+                    self.ab_overlap.put(Box::new(move |tx: &Sender<Msg>| {
                         let result = app::mean_overlap_over(&a, &b, &queries, k);
                         let _ = tx.send(Msg::Act(Action::AbOverlapReady { generation, result }));
-                    });
+                    }));
                 }
                 Effect::AbEvaluate {
                     generation,
@@ -258,8 +281,7 @@ impl Workers {
                 } => {
                     let Some(b) = &app.b else { continue };
                     let (a, b) = (app.model.clone(), b.model.clone());
-                    let tx = self.tx.clone();
-                    std::thread::spawn(move || {
+                    self.ab_eval.put(Box::new(move |tx: &Sender<Msg>| {
                         let started = Instant::now();
                         let result = app::evaluate_ab(&a, &b, &judgements).map(Box::new);
                         let _ = tx.send(Msg::Act(Action::AbEvaluationReady {
@@ -267,7 +289,7 @@ impl Workers {
                             result,
                             millis: started.elapsed().as_secs_f64() * 1e3,
                         }));
-                    });
+                    }));
                 }
                 Effect::SaveModel {
                     side,

@@ -182,13 +182,28 @@ pub fn save_prompt(
     let block = pane(t, Span::styled(" Save model B ", t.accent()), true);
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
-    let mut lines = vec![
-        Line::from(Span::styled(
+    let [label, field, rest] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+    ])
+    .areas(inner);
+    frame.render_widget(
+        Paragraph::new(Span::styled(
             "File (written atomically: a temporary file, fsync, rename):",
             t.dim(),
         )),
-        input_line(app, input),
-    ];
+        label,
+    );
+    // A long path scrolls so the cursor stays in view.
+    let col = 2 + input.cursor as u16;
+    let scroll = col.saturating_sub(field.width.saturating_sub(1));
+    frame.render_widget(
+        Paragraph::new(input_line(app, input)).scroll((0, scroll)),
+        field,
+    );
+    frame.set_cursor_position((field.x + col - scroll, field.y));
+    let mut lines = Vec::new();
     match error {
         Some(e) => lines.push(Line::from(Span::styled(sanitize(e), t.warn()))),
         None => lines.push(Line::from("")),
@@ -197,12 +212,7 @@ pub fn save_prompt(
         "Enter saves, Esc cancels",
         t.dim(),
     )));
-    frame.render_widget(Paragraph::new(lines), inner);
-    // The input scrolls with its cursor so long paths stay editable.
-    let col = 2 + input.cursor as u16;
-    if inner.height > 1 && col < inner.width {
-        frame.set_cursor_position((inner.x + col, inner.y + 1));
-    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), rest);
 }
 
 pub fn confirm(frame: &mut Frame, app: &App, q: &Question, area: Rect) {
