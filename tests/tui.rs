@@ -1480,3 +1480,50 @@ fn ab_movement_colours() {
     let (x, y) = find(&buf, "out ").unwrap();
     assert_eq!(buf[(x, y)].fg, theme.dim().fg.unwrap());
 }
+
+#[test]
+fn changing_fields_rereads_the_catalogue_for_b() {
+    let mut app = phones_app(Theme::new(ColorMode::None, false));
+    assert_eq!(app.model.meta.fields, ["title", "brand"]);
+    edit_option(&mut app, "fields", "title:2");
+    assert_eq!(app.draft.fields, "title:2");
+    app.update(Action::Command(Command::Retrain));
+    let effects = app.take_effects();
+    let Some(Effect::Train { reread, .. }) = effects.first() else {
+        panic!("{effects:?}")
+    };
+    assert!(*reread, "other fields: the file is read again with them");
+    // Run it the way the worker does.
+    for e in effects {
+        if let Effect::Train {
+            generation,
+            config,
+            reread,
+            ..
+        } = e
+        {
+            let m =
+                prodsim::tui::app::train_on(&app.catalog, &config, reread, &NoProgress).unwrap();
+            app.update(Action::TrainDone {
+                generation,
+                result: Ok(Trained {
+                    model: Arc::new(m),
+                    seconds: 0.1,
+                }),
+            });
+        }
+    }
+    settle(&mut app);
+    let b = &app.b.as_ref().unwrap().model;
+    assert_eq!(b.meta.fields, ["title"]);
+    assert_eq!(b.config.fields, "title:2");
+    assert_eq!(app.model.meta.fields, ["title", "brand"], "A unchanged");
+    // Stemming alone keeps the loaded catalogue.
+    let mut app = phones_app(Theme::new(ColorMode::None, false));
+    edit_option(&mut app, "preprocess.stemmer", "english");
+    app.update(Action::Command(Command::Retrain));
+    assert!(matches!(
+        app.take_effects().first(),
+        Some(Effect::Train { reread: false, .. })
+    ));
+}
