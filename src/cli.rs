@@ -832,6 +832,7 @@ fn cmd_tui(a: &TuiArgs) -> Result<()> {
     open_explorer(crate::tui::Options {
         catalog,
         model,
+        model_path: Some(a.model.clone()),
         store,
         scale,
         analyst,
@@ -891,6 +892,7 @@ pub fn run_default(out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
         return open_explorer(crate::tui::Options {
             catalog,
             model,
+            model_path: Some(sample.model.clone()),
             store: Some(store),
             scale: crate::tui::app::GradeScale::default(),
             analyst,

@@ -122,3 +122,109 @@ fn ctrl_c_quits_from_an_input_and_restores_the_terminal() {
     });
     assert_eq!(std::fs::read_to_string(&code).unwrap().trim(), "0");
 }
+
+/// Sends keys and waits until the screen differs from what it was, so
+/// the next key reaches the state this one produced.
+fn press(t: &Tmux, keys: &[&str]) -> String {
+    let before = t.screen();
+    t.keys(keys);
+    t.wait_for("the screen to change", |s| s != before)
+}
+
+#[test]
+fn retrain_with_stemming_compare_and_save_b() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    std::fs::copy(
+        fixtures.join("products.csv"),
+        dir.path().join("products.csv"),
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_prodsim");
+    let st = Command::new(bin)
+        .args([
+            "train",
+            "--catalog",
+            "products.csv",
+            "--fields",
+            "title,brand",
+            "--out",
+            "model.psm",
+        ])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let cmd =
+        format!("{bin} tui --catalog products.csv --model model.psm --k 5; echo $? > exit_code");
+    let t = Tmux::start("retrain", dir.path(), &cmd, 80, 24);
+    t.wait_text("15 items");
+    t.literal("phones");
+    t.wait_text("Replacement handset cord for kxts3282b phones");
+    press(&t, &["Escape"]);
+    t.wait_text("f find item");
+
+    // The options panel: move to the stemmer, type "english" in place.
+    t.keys(&["o"]);
+    t.wait_text("Options of model A");
+    let mut s = t.screen();
+    for _ in 0..30 {
+        if s.contains("▶ preprocess.stemmer") {
+            break;
+        }
+        s = press(&t, &["j"]);
+    }
+    assert!(s.contains("▶ preprocess.stemmer"), "{s}");
+    press(&t, &["Enter"]);
+    t.wait_text("Enter applies");
+    t.keys(&["C-u"]);
+    t.literal("english");
+    t.wait_text("[english]");
+    press(&t, &["Enter"]);
+    let s = t.wait_text("*preprocess.stemmer");
+    assert!(s.contains("(A: none)"), "changed against A:\n{s}");
+
+    // Retrain: B arrives and the A/B view opens with movement markers.
+    t.keys(&["r"]);
+    let s = t.wait_text("stemmer=english (unsaved)");
+    let s = if s.contains(" new ") {
+        s
+    } else {
+        t.wait_text(" new ")
+    };
+    assert!(s.contains("▼1"), "a neighbour moved down:\n{s}");
+    assert!(s.contains("Why: A "), "the A/B breakdown:\n{s}");
+
+    // Save B where proposed (next to model.psm).
+    t.keys(&["S"]);
+    t.wait_text("Save model B");
+    press(&t, &["Enter"]);
+    t.wait_for("B saved", |s| {
+        !s.contains("(unsaved)") && s.contains("stemmer=english model-")
+    });
+    let saved: Vec<PathBuf> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("model-"))
+        })
+        .collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let out = Command::new(bin)
+        .args(["info", "--format", "json", "--model"])
+        .arg(&saved[0])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(info["config"]["preprocess"]["stemmer"], "english");
+
+    // Everything is saved: q quits at once.
+    t.keys(&["q"]);
+    assert_eq!(t.exit_code(dir.path()), "0");
+}

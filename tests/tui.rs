@@ -11,7 +11,7 @@ use prodsim::jobs::NoProgress;
 use prodsim::labels::LabelStore;
 use prodsim::model::{ModelConfig, train};
 use prodsim::rank::{Query, neighbours};
-use prodsim::tui::action::{Action, Command};
+use prodsim::tui::action::{Action, Command, Side, Trained};
 use prodsim::tui::app::{App, Effect, FinderKind, Focus, Overlay};
 use prodsim::tui::keymap::Mode;
 use prodsim::tui::theme::{ColorMode, Theme};
@@ -79,12 +79,18 @@ fn settle(app: &mut App) {
         for e in effects {
             match e {
                 Effect::Rank {
+                    side,
                     generation,
                     query,
                     k,
                 } => {
-                    let result = neighbours(&app.model, &query, k, true).map_err(|e| e.to_string());
+                    let model = match side {
+                        Side::A => app.model.clone(),
+                        Side::B => app.b.as_ref().expect("B ranked without B").model.clone(),
+                    };
+                    let result = neighbours(&model, &query, k, true).map_err(|e| e.to_string());
                     app.update(Action::RankingReady {
+                        side,
                         generation,
                         result,
                         millis: 0.5,
@@ -134,10 +140,61 @@ fn settle(app: &mut App) {
                         millis: 1.0,
                     });
                 }
-                Effect::Retrain => {
-                    let (m, _) = train(&app.catalog, &app.model.config, &NoProgress).unwrap();
-                    app.install_model(Arc::new(m));
-                    app.update(Action::RetrainDone(Ok("retrained".into())));
+                Effect::Train {
+                    generation,
+                    config,
+                    target: _,
+                    reread,
+                } => {
+                    let result =
+                        prodsim::tui::app::train_on(&app.catalog, &config, reread, &NoProgress)
+                            .map(|m| Trained {
+                                model: Arc::new(m),
+                                seconds: 0.25,
+                            })
+                            .map_err(|e| e.to_string());
+                    app.update(Action::TrainDone { generation, result });
+                }
+                Effect::CancelTrain { .. } => {}
+                Effect::AbOverlap {
+                    generation,
+                    queries,
+                    k,
+                } => {
+                    let b = app.b.as_ref().unwrap().model.clone();
+                    let result = prodsim::tui::app::mean_overlap_over(&app.model, &b, &queries, k);
+                    app.update(Action::AbOverlapReady { generation, result });
+                }
+                Effect::AbEvaluate {
+                    generation,
+                    judgements,
+                } => {
+                    let b = app.b.as_ref().unwrap().model.clone();
+                    let result =
+                        prodsim::tui::app::evaluate_ab(&app.model, &b, &judgements).map(Box::new);
+                    app.update(Action::AbEvaluationReady {
+                        generation,
+                        result,
+                        millis: 1.0,
+                    });
+                }
+                Effect::SaveModel {
+                    side,
+                    model_id,
+                    path,
+                } => {
+                    let model = match side {
+                        Side::A => app.model.clone(),
+                        Side::B => app.b.as_ref().unwrap().model.clone(),
+                    };
+                    let result = prodsim::model::format::save(&model, &path)
+                        .map(|bytes| (path, bytes))
+                        .map_err(|e| e.to_string());
+                    app.update(Action::Saved {
+                        side,
+                        model_id,
+                        result,
+                    });
                 }
             }
         }
@@ -211,11 +268,13 @@ fn typing_ranks_as_you_type_and_drops_stale_results() {
     let fresh = neighbours(&app.model, &Query::Text("so".into()), 10, true).unwrap();
     let stale = neighbours(&app.model, &Query::Text("s".into()), 10, true).unwrap();
     app.update(Action::RankingReady {
+        side: Side::A,
         generation: new,
         result: Ok(fresh.clone()),
         millis: 1.0,
     });
     app.update(Action::RankingReady {
+        side: Side::A,
         generation: old,
         result: Ok(stale),
         millis: 1.0,
@@ -772,4 +831,699 @@ fn evaluation_screen_tabs_sorting_threshold_and_pairs() {
     cmd(&mut app, Command::Confirm);
     assert!(app.overlay.is_none());
     assert!(app.query.is_some());
+}
+
+// ---- retraining and the A/B view ----------------------------------------------
+
+fn row_of(app: &App, key: &str) -> usize {
+    match &app.overlay {
+        Some(Overlay::Options(p)) => p.rows.iter().position(|r| r.key == key).unwrap(),
+        other => panic!("options panel not open: {other:?}"),
+    }
+}
+
+fn panel(app: &App) -> &prodsim::tui::app::OptionsPanel {
+    match &app.overlay {
+        Some(Overlay::Options(p)) => p,
+        other => panic!("options panel not open: {other:?}"),
+    }
+}
+
+/// Opens the options panel and moves its cursor to `key` with the keys.
+fn options_at(app: &mut App, key: &str) {
+    if !matches!(app.overlay, Some(Overlay::Options(_))) {
+        cmd(app, Command::Options);
+    }
+    cmd(app, Command::Top);
+    for _ in 0..row_of(app, key) {
+        cmd(app, Command::Down);
+    }
+    assert_eq!(panel(app).rows[panel(app).selected].key, key);
+}
+
+/// Types `value` into the selected option and applies it.
+fn edit_option(app: &mut App, key: &str, value: &str) {
+    options_at(app, key);
+    cmd(app, Command::EditValue);
+    assert_eq!(app.mode(), Mode::Edit);
+    cmd(app, Command::ClearInput);
+    typed(app, value);
+    cmd(app, Command::Confirm);
+}
+
+/// The fixture app on the query "phones" at k = 5, where English stemming
+/// moves neighbours every way: up, down, new, dropped.
+fn phones_app(theme: Theme) -> App {
+    let mut app = app_with(None, theme);
+    app.k = 5;
+    typed(&mut app, "phones");
+    cmd(&mut app, Command::Back);
+    app
+}
+
+/// Retrains B with English stemming through the options panel, as the
+/// keys would.
+fn retrain_with_stemming(app: &mut App) {
+    edit_option(app, "preprocess.stemmer", "english");
+    cmd(app, Command::Retrain);
+}
+
+fn b_ids(app: &App) -> Vec<String> {
+    app.b
+        .as_ref()
+        .unwrap()
+        .ranking
+        .as_ref()
+        .unwrap()
+        .results
+        .iter()
+        .map(|n| n.item_id.clone())
+        .collect()
+}
+
+#[test]
+fn options_panel_edits_through_model_config_set() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut app = app();
+    cmd(&mut app, Command::Back);
+    let o = KeyEvent::new(KeyCode::Char('o'), KeyModifiers::NONE);
+    assert!(matches!(
+        key_to_action(&app, &o),
+        Some(Action::Command(Command::Options))
+    ));
+    cmd(&mut app, Command::Options);
+    assert_eq!(app.mode(), Mode::Options);
+    let keys: Vec<&str> = panel(&app).rows.iter().map(|r| r.key.as_str()).collect();
+    for k in [
+        "fields",
+        "preprocess.stemmer",
+        "preprocess.stopwords",
+        "preprocess.word_ngrams",
+        "preprocess.char_ngrams",
+        "preprocess.codes",
+        "vocabulary.min_df",
+        "vocabulary.max_df",
+        "weighting.scheme",
+        "weighting.k1",
+    ] {
+        assert!(keys.contains(&k), "{k} not in {keys:?}");
+    }
+    // Keys type into the value being edited (Enter applies).
+    options_at(&mut app, "preprocess.stemmer");
+    cmd(&mut app, Command::EditValue);
+    cmd(&mut app, Command::ClearInput);
+    for c in "english".chars() {
+        let key = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        let action = key_to_action(&app, &key).expect("typed in the edit");
+        app.update(action);
+    }
+    let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+    app.update(key_to_action(&app, &enter).unwrap());
+    settle(&mut app);
+    // Typed values go through ModelConfig::set.
+    assert_eq!(app.mode(), Mode::Options, "Enter applied the value");
+    assert_eq!(app.draft.preprocess.stemmer, "english");
+    assert_eq!(
+        app.model.config.preprocess.stemmer, "none",
+        "A is untouched"
+    );
+    let row = &panel(&app).rows[row_of(&app, "preprocess.stemmer")];
+    assert!(row.changed && row.a_value == "none", "{row:?}");
+    // An invalid value is refused with set()'s message; the edit stays open.
+    edit_option(&mut app, "vocabulary.min_df", "0");
+    assert_eq!(app.mode(), Mode::Edit);
+    let p = panel(&app);
+    let mut expected = app.draft.clone();
+    let want = expected.set("vocabulary.min_df=0").unwrap_err().to_string();
+    assert!(
+        p.error && p.message.as_deref() == Some(want.as_str()),
+        "{:?}",
+        p.message
+    );
+    assert_eq!(app.draft.vocabulary.min_df, 1);
+    cmd(&mut app, Command::Back);
+    assert_eq!(
+        app.mode(),
+        Mode::Options,
+        "Esc leaves the edit, not the panel"
+    );
+    // Booleans toggle, enumerations cycle, d resets one, R resets all.
+    options_at(&mut app, "preprocess.codes");
+    cmd(&mut app, Command::ToggleValue);
+    assert!(!app.draft.preprocess.codes);
+    options_at(&mut app, "weighting.scheme");
+    cmd(&mut app, Command::NextValue);
+    assert_eq!(app.draft.weighting.scheme, prodsim::model::Scheme::Bm25);
+    cmd(&mut app, Command::ResetValue);
+    assert_eq!(app.draft.weighting.scheme, prodsim::model::Scheme::Tfidf);
+    assert_eq!(panel(&app).rows.iter().filter(|r| r.changed).count(), 2);
+    cmd(&mut app, Command::ResetAll);
+    assert_eq!(app.draft, app.model.config);
+    // Closing keeps the edits for next time.
+    edit_option(&mut app, "weighting.k1", "1.5");
+    cmd(&mut app, Command::Back);
+    assert!(app.overlay.is_none());
+    cmd(&mut app, Command::Options);
+    assert!(panel(&app).rows[row_of(&app, "weighting.k1")].changed);
+}
+
+#[test]
+fn retraining_makes_model_b_and_the_ab_view_shows_movements() {
+    let mut app = phones_app(Theme::new(ColorMode::None, false));
+    let a_id = app.model.meta.model_id.clone();
+    let a_before = ids(&app);
+    edit_option(&mut app, "preprocess.stemmer", "english");
+    app.update(Action::Command(Command::Retrain));
+    let effects = app.take_effects();
+    let generation = match effects.as_slice() {
+        [
+            Effect::Train {
+                generation,
+                config,
+                target: Side::B,
+                reread: false,
+            },
+        ] => {
+            assert_eq!(config.preprocess.stemmer, "english");
+            *generation
+        }
+        other => panic!("{other:?}"),
+    };
+    assert!(app.training.is_some() && app.b.is_none());
+    // The explorer stays usable: typing still ranks with A.
+    cmd(&mut app, Command::Back);
+    cmd(&mut app, Command::EditQuery);
+    typed(&mut app, "x");
+    cmd(&mut app, Command::DeleteBack);
+    cmd(&mut app, Command::Back);
+    assert_eq!(ids(&app), a_before);
+    assert_eq!(app.model.meta.model_id, a_id);
+    // Progress reaches the gauge state; a stale generation is ignored.
+    app.update(Action::TrainProgress {
+        generation,
+        stage: "weight".into(),
+        done: 5,
+        total: 15,
+        elapsed_ms: 800,
+    });
+    app.update(Action::TrainProgress {
+        generation: generation + 7,
+        stage: "index".into(),
+        done: 1,
+        total: 1,
+        elapsed_ms: 900,
+    });
+    let job = app.training.clone().unwrap();
+    assert_eq!((job.stage.as_str(), job.done, job.total), ("weight", 5, 15));
+    assert!(job.remaining_ms().is_some());
+    // Done: B is installed next to A and the A/B view opens.
+    let (m, _) = {
+        let mut c = app.model.config.clone();
+        c.set("stemmer=english").unwrap();
+        train(&app.catalog, &c, &NoProgress).unwrap()
+    };
+    let b_id = m.meta.model_id.clone();
+    app.update(Action::TrainDone {
+        generation,
+        result: Ok(Trained {
+            model: Arc::new(m),
+            seconds: 0.3,
+        }),
+    });
+    settle(&mut app);
+    assert!(app.training.is_none());
+    assert_eq!(app.model.meta.model_id, a_id, "the loaded model stays A");
+    assert_eq!(app.b.as_ref().unwrap().model.meta.model_id, b_id);
+    assert!(app.ab_view && app.mode() == Mode::Compare);
+    assert!(app.status.contains("stemmer=english"), "{}", app.status);
+    // The rows are ab::movements of the two rankings, computed here from
+    // the library directly.
+    let a_ids = ids(&app);
+    let b_ids = b_ids(&app);
+    let q = Query::Text("phones".into());
+    let cli_b = neighbours(&app.b.as_ref().unwrap().model, &q, 5, false).unwrap();
+    assert_eq!(
+        b_ids,
+        cli_b
+            .results
+            .iter()
+            .map(|n| n.item_id.clone())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(app.ab.rows, prodsim::ab::movements(&a_ids, &b_ids));
+    let kinds: Vec<prodsim::ab::Movement> = app.ab.rows.iter().map(|r| r.movement).collect();
+    use prodsim::ab::Movement as Mv;
+    assert!(kinds.contains(&Mv::New), "{kinds:?}");
+    assert!(kinds.contains(&Mv::Dropped), "{kinds:?}");
+    assert!(kinds.iter().any(|m| matches!(m, Mv::Down(_))), "{kinds:?}");
+    assert!(kinds.contains(&Mv::Same), "{kinds:?}");
+    let o = app.ab.overlap.unwrap();
+    assert_eq!(o, prodsim::ab::overlap(&a_ids, &b_ids, 5, 0.9));
+    assert!(o.jaccard < 1.0 && o.jaccard > 0.0);
+    // The set average came from the worker effect (judged queries here).
+    match &app.ab.set_overlap {
+        prodsim::tui::app::Pending::Ready((_, n)) => assert!(*n > 0),
+        other => panic!("{other:?}"),
+    }
+    // Toggling the view.
+    cmd(&mut app, Command::ToggleAb);
+    assert_eq!(app.mode(), Mode::Normal);
+    cmd(&mut app, Command::ToggleAb);
+    assert_eq!(app.mode(), Mode::Compare);
+}
+
+#[test]
+fn ab_breakdown_shows_why_a_row_moved() {
+    let mut app = phones_app(Theme::new(ColorMode::None, false));
+    retrain_with_stemming(&mut app);
+    // p002 ("... Cordless Phone System") is new in B's top 5: the stemmed
+    // query token "phone" now meets its "phone".
+    let at = app
+        .ab
+        .rows
+        .iter()
+        .position(|r| r.item_id.ends_with("p002"))
+        .unwrap();
+    assert_eq!(app.ab.rows[at].movement, prodsim::ab::Movement::New);
+    cmd(&mut app, Command::Top);
+    for _ in 0..at {
+        cmd(&mut app, Command::Down);
+    }
+    let d = app.ab.detail.clone().unwrap();
+    assert!(d.item_id.ends_with("p002"));
+    assert_eq!(d.rank_a, None);
+    let b_score = app.b.as_ref().unwrap().ranking.as_ref().unwrap().results[at].score;
+    let sum_b: f64 = d.tokens.iter().map(|t| t.contribution_b()).sum();
+    assert!((sum_b - d.score_b.unwrap()).abs() < 1e-9);
+    assert!((d.score_b.unwrap() - b_score).abs() < 1e-9);
+    // A's score for an item outside its top k is computed as A would.
+    let qa = prodsim::rank::encode(&app.model, &Query::Text("phones".into()))
+        .unwrap()
+        .0;
+    let item = app.model.find_item(&d.item_id).unwrap();
+    let a_rows = prodsim::rank::breakdown(&app.model, &qa, item);
+    let sum_a: f64 = a_rows.iter().map(|r| r.contribution).sum();
+    assert!((d.score_a.unwrap() - sum_a).abs() < 1e-12);
+    let phone = d
+        .tokens
+        .iter()
+        .find(|t| t.token == "phone" && t.kind == prodsim::text::TokenKind::Word)
+        .expect("the stemmed word token");
+    assert!(phone.a.is_none() && phone.b.is_some(), "{phone:?}");
+    assert!(phone.delta() > 0.0);
+    // The biggest change is on top.
+    assert!(
+        d.tokens
+            .windows(2)
+            .all(|w| w[0].delta().abs() >= w[1].delta().abs())
+    );
+    // Enter on the row makes it the (item) query of both models.
+    cmd(&mut app, Command::Confirm);
+    assert_eq!(app.query, Some(Query::Item(d.item_id.clone())));
+    assert!(!b_ids(&app).contains(&d.item_id));
+}
+
+#[test]
+fn ab_trace_shows_the_stem_stage_of_b_only() {
+    let mut app = phones_app(Theme::new(ColorMode::None, false));
+    retrain_with_stemming(&mut app);
+    cmd(&mut app, Command::Trace);
+    match &app.overlay {
+        Some(Overlay::AbTrace { a, b, text, .. }) => {
+            assert_eq!(text, "phones");
+            assert!(!a.iter().any(|s| s.stage == "stem"));
+            let stem = b.iter().find(|s| s.stage == "stem").expect("B stems");
+            assert_eq!(stem.output, vec!["phone".to_string()]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(app.mode(), Mode::Overlay);
+    cmd(&mut app, Command::Back);
+    assert_eq!(app.mode(), Mode::Compare);
+}
+
+#[test]
+fn cancelling_a_retraining_drops_its_result() {
+    let mut app = phones_app(Theme::new(ColorMode::None, false));
+    edit_option(&mut app, "preprocess.stemmer", "english");
+    app.update(Action::Command(Command::Retrain));
+    let Some(Effect::Train {
+        generation, config, ..
+    }) = app.take_effects().pop()
+    else {
+        panic!("no training requested")
+    };
+    app.update(Action::Command(Command::CancelRetrain));
+    assert!(app.training.is_none());
+    assert!(app.status.contains("cancelled"), "{}", app.status);
+    // The worker is told (its flag stops `train` between chunks)...
+    match app.take_effects().as_slice() {
+        [Effect::CancelTrain { generation: g }] => assert_eq!(*g, generation),
+        other => panic!("{other:?}"),
+    }
+    let (m, _) = train(&app.catalog, &config, &NoProgress).unwrap();
+    // ...and a result that arrives anyway is not installed.
+    app.update(Action::TrainDone {
+        generation,
+        result: Ok(Trained {
+            model: Arc::new(m),
+            seconds: 0.1,
+        }),
+    });
+    assert!(app.b.is_none() && !app.ab_view);
+    // A failed retraining says why.
+    app.update(Action::Command(Command::Retrain));
+    let Some(Effect::Train { generation, .. }) = app.take_effects().pop() else {
+        panic!()
+    };
+    app.update(Action::TrainDone {
+        generation,
+        result: Err("disk on fire".into()),
+    });
+    assert!(app.status.contains("disk on fire") && app.b.is_none());
+}
+
+#[test]
+fn cancel_flag_stops_training() {
+    // What the worker's cancel key relies on: train() checks the flag.
+    struct Cancelled;
+    impl prodsim::jobs::Progress for Cancelled {
+        fn update(&self, _: &str, _: u64, _: u64) {}
+        fn cancelled(&self) -> bool {
+            true
+        }
+    }
+    let app = app();
+    let r = prodsim::tui::app::train_on(&app.catalog, &app.model.config, false, &Cancelled);
+    assert!(matches!(r, Err(prodsim::error::Error::Cancelled)));
+}
+
+#[test]
+fn swap_discard_and_quit_ask_before_losing_b() {
+    let mut app = phones_app(Theme::new(ColorMode::None, false));
+    let a_id = app.model.meta.model_id.clone();
+    retrain_with_stemming(&mut app);
+    let b_id = app.b.as_ref().unwrap().model.meta.model_id.clone();
+    let (a_rank, b_rank) = (ids(&app), b_ids(&app));
+    // Swap: B is now the model queries run on.
+    cmd(&mut app, Command::SwapAb);
+    assert_eq!(app.model.meta.model_id, b_id);
+    assert_eq!(app.b.as_ref().unwrap().model.meta.model_id, a_id);
+    assert_eq!(ids(&app), b_rank);
+    assert_eq!(b_ids(&app), a_rank);
+    assert!(app.model_unsaved && !app.b.as_ref().unwrap().unsaved);
+    assert_eq!(app.draft.preprocess.stemmer, "english", "options follow A");
+    // Quitting now would lose the unsaved model: asked, "no" stays.
+    cmd(&mut app, Command::Quit);
+    assert_eq!(app.mode(), Mode::Confirm);
+    cmd(&mut app, Command::No);
+    assert!(!app.should_quit && app.mode() == Mode::Compare);
+    cmd(&mut app, Command::SwapAb);
+    assert_eq!(app.model.meta.model_id, a_id);
+    // Discarding an unsaved B asks; "no" keeps it, "yes" drops it.
+    cmd(&mut app, Command::DiscardB);
+    assert_eq!(app.mode(), Mode::Confirm);
+    cmd(&mut app, Command::No);
+    assert!(app.b.is_some());
+    cmd(&mut app, Command::DiscardB);
+    cmd(&mut app, Command::Yes);
+    assert!(app.b.is_none() && !app.ab_view);
+    assert_eq!(app.mode(), Mode::Normal);
+    cmd(&mut app, Command::Quit);
+    assert!(app.should_quit, "nothing unsaved: quits at once");
+}
+
+#[test]
+fn save_b_writes_a_model_that_opens_with_stemming() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = phones_app(Theme::new(ColorMode::None, false));
+    app.model_path = Some(dir.path().join("model.psm"));
+    retrain_with_stemming(&mut app);
+    let b_id = app.b.as_ref().unwrap().model.meta.model_id.clone();
+    cmd(&mut app, Command::SaveB);
+    assert_eq!(app.mode(), Mode::Edit);
+    let want = dir.path().join(format!("model-{b_id}.psm"));
+    match &app.overlay {
+        Some(Overlay::SavePrompt { input, .. }) => {
+            assert_eq!(input.text, want.display().to_string(), "next to A's model")
+        }
+        other => panic!("{other:?}"),
+    }
+    cmd(&mut app, Command::Confirm);
+    assert!(app.overlay.is_none());
+    let b = app.b.as_ref().unwrap();
+    assert!(!b.unsaved && b.path.as_deref() == Some(want.as_path()));
+    assert!(app.status.contains("saved model B"), "{}", app.status);
+    let loaded = prodsim::model::format::load(&want).unwrap();
+    assert_eq!(loaded.meta.model_id, b_id);
+    assert_eq!(loaded.config.preprocess.stemmer, "english");
+    // Saving again over the file asks first; "no" writes nothing.
+    cmd(&mut app, Command::SaveB);
+    cmd(&mut app, Command::Confirm);
+    assert_eq!(app.mode(), Mode::Confirm);
+    cmd(&mut app, Command::No);
+    assert!(matches!(app.overlay, Some(Overlay::SavePrompt { .. })));
+    cmd(&mut app, Command::Back);
+    // A bad path is reported, B stays unsaved-state as it was.
+    cmd(&mut app, Command::SaveB);
+    cmd(&mut app, Command::ClearInput);
+    typed(&mut app, dir.path().to_str().unwrap());
+    cmd(&mut app, Command::Confirm);
+    match &app.overlay {
+        Some(Overlay::SavePrompt { error: Some(e), .. }) => {
+            assert!(e.contains("is a directory"), "{e}")
+        }
+        other => panic!("{other:?}"),
+    }
+    cmd(&mut app, Command::Back);
+    cmd(&mut app, Command::SaveB);
+    cmd(&mut app, Command::ClearInput);
+    typed(&mut app, "/nonexistent-dir/b.psm");
+    cmd(&mut app, Command::Confirm);
+    assert!(app.status.contains("NOT saved"), "{}", app.status);
+    // Now nothing is unsaved: discarding B does not ask.
+    cmd(&mut app, Command::DiscardB);
+    assert!(app.b.is_none());
+}
+
+#[test]
+fn ab_metrics_wins_losses_and_b_labelling_queue() {
+    let mut app = phones_app(Theme::new(ColorMode::None, false));
+    retrain_with_stemming(&mut app);
+    let judgements = app.store.as_ref().unwrap().to_judgements();
+    let b_model = app.b.as_ref().unwrap().model.clone();
+    let a_report = prodsim::eval::evaluate(&app.model, &judgements, 10).unwrap();
+    let b_report = prodsim::eval::evaluate(&b_model, &judgements, 10).unwrap();
+    let prodsim::tui::app::Pending::Ready(v) = &app.ab.eval else {
+        panic!("{:?}", app.ab.eval)
+    };
+    assert_eq!(
+        v.a.metrics, a_report.metrics,
+        "prodsim eval's numbers for A"
+    );
+    assert_eq!(v.b.metrics, b_report.metrics, "and for B");
+    let (deltas, _) = prodsim::ab::per_query(&a_report, &b_report, "ndcg@10");
+    assert_eq!(v.outcomes, prodsim::ab::outcomes(&deltas));
+    assert_eq!(
+        v.outcomes.wins + v.outcomes.losses + v.outcomes.ties,
+        deltas.len()
+    );
+    // B's unjudged neighbours per judged query, in B's order.
+    for (q, items) in &v.unjudged {
+        for id in items {
+            assert!(app.store.as_ref().unwrap().grade(q, id).is_none());
+        }
+    }
+    assert!(!v.unjudged.is_empty());
+    cmd(&mut app, Command::AbMetrics);
+    assert!(matches!(app.overlay, Some(Overlay::AbMetrics { .. })));
+    cmd(&mut app, Command::Back);
+    // L queues those queries; grading in the A/B view labels B's rows
+    // with B's provenance and the metrics become stale.
+    cmd(&mut app, Command::LabelUnjudgedB);
+    let queue = app.queue.clone().expect("queue");
+    assert_eq!(queue.queries[0], v_first_query(&app));
+    settle(&mut app);
+    cmd(&mut app, Command::NextUnjudged);
+    let row = app.ab.rows[app.ab.selected].clone();
+    assert!(row.rank_b.is_some());
+    assert!(app.label_of(&row.item_id).is_none());
+    cmd(&mut app, Command::Grade(2));
+    assert_eq!(app.label_of(&row.item_id), Some(2));
+    let b_id = app.b.as_ref().unwrap().model.meta.model_id.clone();
+    let file = label_file(&app);
+    let line = file
+        .lines()
+        .rev()
+        .find(|l| l.contains(&row.item_id))
+        .unwrap();
+    assert!(line.contains(&b_id), "B's id as provenance: {line}");
+    assert!(
+        line.contains(&format!(",{},", row.rank_b.unwrap())),
+        "B's rank: {line}"
+    );
+    assert!(app.ab.eval_stale);
+    // Opening the metrics recomputes them with the new label.
+    cmd(&mut app, Command::AbMetrics);
+    assert!(!app.ab.eval_stale);
+}
+
+fn v_first_query(app: &App) -> Query {
+    match &app.ab.eval {
+        prodsim::tui::app::Pending::Ready(v) => v
+            .unjudged
+            .iter()
+            .find(|(q, items)| {
+                items
+                    .iter()
+                    .any(|id| app.store.as_ref().unwrap().grade(q, id).is_none())
+            })
+            .map(|(q, _)| q.clone())
+            .unwrap(),
+        _ => panic!(),
+    }
+}
+
+#[test]
+fn snapshots_of_retraining_and_the_ab_view() {
+    // Options panel with one change.
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut app = phones_app(Theme::new(ColorMode::None, false));
+        edit_option(&mut app, "preprocess.stemmer", "english");
+        options_at(&mut app, "preprocess.stemmer");
+        let buf = render(&mut app, w, h);
+        insta::assert_snapshot!(format!("options_{w}x{h}"), text(&buf));
+    }
+    // The progress gauge while B trains (the panel closed: the explorer
+    // is usable underneath).
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut app = phones_app(Theme::new(ColorMode::None, false));
+        edit_option(&mut app, "preprocess.stemmer", "english");
+        app.update(Action::Command(Command::Retrain));
+        let Some(Effect::Train { generation, .. }) = app.take_effects().pop() else {
+            panic!()
+        };
+        cmd(&mut app, Command::Back);
+        app.update(Action::TrainProgress {
+            generation,
+            stage: "vocabulary".into(),
+            done: 1,
+            total: 2,
+            elapsed_ms: 690,
+        });
+        let buf = render(&mut app, w, h);
+        let t = text(&buf);
+        assert!(t.contains("~0.3 s left"), "{t}");
+        insta::assert_snapshot!(format!("retrain_gauge_{w}x{h}"), t);
+    }
+    // The A/B view: movements, figures, the selected row's A/B breakdown.
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut app = phones_app(Theme::new(ColorMode::None, false));
+        retrain_with_stemming(&mut app);
+        cmd(&mut app, Command::Down);
+        cmd(&mut app, Command::Down);
+        let buf = render(&mut app, w, h);
+        let t = text(&buf);
+        // Rows: "  3 new  0.181 ...", "  4 ▼1   0.181 ...", "  1 =    ...".
+        for marker in ["3 new ", "4 ▼1 ", "1 =  "] {
+            assert!(t.contains(marker), "{marker} missing:\n{t}");
+        }
+        if h >= 40 {
+            assert!(t.contains("- out "), "the dropped row:\n{t}");
+        }
+        insta::assert_snapshot!(format!("ab_view_{w}x{h}"), t);
+    }
+    let mut app = phones_app(Theme::new(ColorMode::None, true));
+    retrain_with_stemming(&mut app);
+    cmd(&mut app, Command::Down);
+    cmd(&mut app, Command::Down);
+    let buf = render(&mut app, 80, 24);
+    let t = text(&buf);
+    assert!(t.is_ascii(), "ASCII mode must draw only ASCII:\n{t}");
+    assert!(t.contains("4 -1 ") && t.contains("3 new "), "{t}");
+    insta::assert_snapshot!("ab_view_ascii_80x24", t);
+    // Saving B: the prompt (next to A's model), and the question before
+    // an unsaved B is discarded.
+    let mut app = phones_app(Theme::new(ColorMode::None, false));
+    app.model_path = Some("models/model.psm".into());
+    retrain_with_stemming(&mut app);
+    cmd(&mut app, Command::SaveB);
+    let buf = render(&mut app, 80, 24);
+    insta::assert_snapshot!("save_b_80x24", text(&buf));
+    cmd(&mut app, Command::Back);
+    cmd(&mut app, Command::DiscardB);
+    let buf = render(&mut app, 80, 24);
+    insta::assert_snapshot!("discard_b_80x24", text(&buf));
+    // Trace and metrics overlays.
+    let mut app = phones_app(Theme::new(ColorMode::None, false));
+    retrain_with_stemming(&mut app);
+    cmd(&mut app, Command::Trace);
+    let buf = render(&mut app, 80, 24);
+    insta::assert_snapshot!("ab_trace_80x24", text(&buf));
+    cmd(&mut app, Command::Back);
+    cmd(&mut app, Command::AbMetrics);
+    let buf = render(&mut app, 120, 40);
+    insta::assert_snapshot!("ab_metrics_120x40", text(&buf));
+}
+
+#[test]
+fn ab_movement_colours() {
+    let mut app = phones_app(Theme::new(ColorMode::TrueColor, false));
+    retrain_with_stemming(&mut app);
+    let buf = render(&mut app, 120, 40);
+    let theme = app.theme.clone();
+    use prodsim::ab::Movement as Mv;
+    for (label, m) in [("new ", Mv::New), ("▼1 ", Mv::Down(1))] {
+        let (x, y) = find(&buf, label).unwrap_or_else(|| panic!("{label} not drawn"));
+        assert_eq!(buf[(x, y)].fg, theme.movement(m).fg.unwrap(), "{label}");
+    }
+    let (x, y) = find(&buf, "out ").unwrap();
+    assert_eq!(buf[(x, y)].fg, theme.dim().fg.unwrap());
+}
+
+#[test]
+fn changing_fields_rereads_the_catalogue_for_b() {
+    let mut app = phones_app(Theme::new(ColorMode::None, false));
+    assert_eq!(app.model.meta.fields, ["title", "brand"]);
+    edit_option(&mut app, "fields", "title:2");
+    assert_eq!(app.draft.fields, "title:2");
+    app.update(Action::Command(Command::Retrain));
+    let effects = app.take_effects();
+    let Some(Effect::Train { reread, .. }) = effects.first() else {
+        panic!("{effects:?}")
+    };
+    assert!(*reread, "other fields: the file is read again with them");
+    // Run it the way the worker does.
+    for e in effects {
+        if let Effect::Train {
+            generation,
+            config,
+            reread,
+            ..
+        } = e
+        {
+            let m =
+                prodsim::tui::app::train_on(&app.catalog, &config, reread, &NoProgress).unwrap();
+            app.update(Action::TrainDone {
+                generation,
+                result: Ok(Trained {
+                    model: Arc::new(m),
+                    seconds: 0.1,
+                }),
+            });
+        }
+    }
+    settle(&mut app);
+    let b = &app.b.as_ref().unwrap().model;
+    assert_eq!(b.meta.fields, ["title"]);
+    assert_eq!(b.config.fields, "title:2");
+    assert_eq!(app.model.meta.fields, ["title", "brand"], "A unchanged");
+    // Stemming alone keeps the loaded catalogue.
+    let mut app = phones_app(Theme::new(ColorMode::None, false));
+    edit_option(&mut app, "preprocess.stemmer", "english");
+    app.update(Action::Command(Command::Retrain));
+    assert!(matches!(
+        app.take_effects().first(),
+        Some(Effect::Train { reread: false, .. })
+    ));
 }

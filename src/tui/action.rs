@@ -2,8 +2,13 @@
 //! `Action`s through the key map, worker results arrive as `Action`s too,
 //! and `App::update` is the only place state changes.
 
-use crate::rank::Ranking;
+use crate::ab::Overlap;
+use crate::eval::EvalReport;
+use crate::model::Model;
+use crate::rank::{Query, Ranking};
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 /// A user intent, named so the key map (data) can refer to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,8 +40,39 @@ pub enum Command {
     Trace,
     MoreNeighbours,
     FewerNeighbours,
-    /// Retrain the model on the loaded catalogue (after a fingerprint mismatch).
+    /// Retrain: on the mismatch notice, model A with its own config on the
+    /// loaded catalogue; in the options panel, model B with the edited options.
     Retrain,
+    /// Stop a running retraining.
+    CancelRetrain,
+    /// The options panel: the current model's preprocessing and weighting.
+    Options,
+    /// Options panel: edit the selected value in place.
+    EditValue,
+    /// Options panel: toggle a yes/no value.
+    ToggleValue,
+    /// Options panel: next / previous choice of an enumeration (or toggle).
+    NextValue,
+    PrevValue,
+    /// Options panel: the selected option back to model A's value.
+    ResetValue,
+    /// Options panel: every option back to model A's values.
+    ResetAll,
+    /// Show or hide the A/B view (when a model B exists).
+    ToggleAb,
+    /// A/B metrics on the judgements: both models, difference, wins/losses.
+    AbMetrics,
+    /// Queue the judged queries whose B neighbours are not judged yet.
+    LabelUnjudgedB,
+    /// Save model B to a file.
+    SaveB,
+    /// Swap models A and B.
+    SwapAb,
+    /// Discard model B.
+    DiscardB,
+    /// Answers to a confirmation question.
+    Yes,
+    No,
     /// Grade the selected neighbour (0 = irrelevant, higher = more relevant).
     Grade(u8),
     /// Binary scale: relevant / not relevant.
@@ -70,6 +106,38 @@ pub enum Command {
     CursorEnd,
 }
 
+/// Which of the two loaded models: A (the one opened) or B (retrained).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    A,
+    B,
+}
+
+/// A model trained by a worker. The model is shared, not copied.
+#[derive(Clone)]
+pub struct Trained {
+    pub model: Arc<Model>,
+    pub seconds: f64,
+}
+
+impl std::fmt::Debug for Trained {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Trained")
+            .field("model", &self.model.meta.model_id)
+            .field("seconds", &self.seconds)
+            .finish()
+    }
+}
+
+/// Both models' evaluation on one snapshot of the judgements, and for each
+/// judged query the neighbours of B (top k) nobody has judged yet.
+#[derive(Debug, Clone)]
+pub struct AbEvaluation {
+    pub a: EvalReport,
+    pub b: EvalReport,
+    pub unjudged: Vec<(Query, Vec<String>)>,
+}
+
 /// What `update` consumes.
 #[derive(Debug, Clone)]
 pub enum Action {
@@ -78,8 +146,9 @@ pub enum Action {
     Input(char),
     /// The terminal was resized.
     Resize(u16, u16),
-    /// A ranking finished on the worker.
+    /// A ranking finished on the worker (by model A or B).
     RankingReady {
+        side: Side,
         generation: u64,
         result: Result<Ranking, String>,
         millis: f64,
@@ -113,6 +182,35 @@ pub enum Action {
         result: Result<Box<(crate::eval::EvalReport, Vec<crate::eval::PairScore>)>, String>,
         millis: f64,
     },
-    /// Retraining finished: the new model is installed by the runtime.
-    RetrainDone(Result<String, String>),
+    /// Progress of a retraining: stage, done/total, time since it started.
+    TrainProgress {
+        generation: u64,
+        stage: String,
+        done: u64,
+        total: u64,
+        elapsed_ms: u64,
+    },
+    /// A retraining finished (or failed; a cancelled one reports nothing
+    /// the app still waits for).
+    TrainDone {
+        generation: u64,
+        result: Result<Trained, String>,
+    },
+    /// Mean overlap of A's and B's neighbours over a query set, and its size.
+    AbOverlapReady {
+        generation: u64,
+        result: Result<(Overlap, usize), String>,
+    },
+    /// Both models evaluated on the judgements.
+    AbEvaluationReady {
+        generation: u64,
+        result: Result<Box<AbEvaluation>, String>,
+        millis: f64,
+    },
+    /// A model was written to a file (path, bytes) or not.
+    Saved {
+        side: Side,
+        model_id: String,
+        result: Result<(PathBuf, u64), String>,
+    },
 }

@@ -2,15 +2,25 @@
 //! threads here: slow work is requested through `Effect`s that the runtime
 //! runs on workers, and their results come back as `Action`s.
 
-use super::action::{Action, Command};
+mod ab;
+mod options;
+
+pub use ab::{
+    AbDetail, AbEvalView, AbState, Challenger, EVAL_K, Pending, RBO_P, TokenDelta, TrainJob,
+    evaluate_ab, headline_metric, mean_overlap_over, token_deltas, train_on,
+};
+pub use options::{OptionRow, OptionsPanel, ValueKind};
+
+use super::action::{Action, Command, Side};
 use super::keymap::Mode;
 use super::theme::Theme;
 use crate::catalog::Catalog;
 use crate::eval::{EvalReport, PairScore};
 use crate::labels::{LabelStore, Provenance};
-use crate::model::Model;
+use crate::model::{Model, ModelConfig};
 use crate::rank::{Query, Ranking, TokenContribution};
 use crate::text::TraceStage;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The grades analysts choose from: 0..names.len(), or yes/no.
@@ -115,7 +125,9 @@ impl EvalView {
 /// Work the runtime must start for the app.
 #[derive(Debug, Clone)]
 pub enum Effect {
+    /// Rank the query with model A or B.
     Rank {
+        side: Side,
         generation: u64,
         query: Query,
         k: usize,
@@ -129,7 +141,35 @@ pub enum Effect {
         query: String,
     },
     BuildKeywordIndex,
-    Retrain,
+    /// Train a model on the loaded catalogue: a new A (mismatch notice) or B.
+    Train {
+        generation: u64,
+        config: Box<ModelConfig>,
+        target: Side,
+        /// Read the catalogue file again: the text fields changed.
+        reread: bool,
+    },
+    /// Stop the training of this generation.
+    CancelTrain {
+        generation: u64,
+    },
+    /// Mean overlap of A's and B's top k over a query set.
+    AbOverlap {
+        generation: u64,
+        queries: Vec<Query>,
+        k: usize,
+    },
+    /// Evaluate A and B on a snapshot of the judgements.
+    AbEvaluate {
+        generation: u64,
+        judgements: crate::judgements::Judgements,
+    },
+    /// Write model A or B (expected to have this id) to a file, atomically.
+    SaveModel {
+        side: Side,
+        model_id: String,
+        path: PathBuf,
+    },
     /// Evaluate the model on a snapshot of the judgements.
     Evaluate {
         generation: u64,
@@ -191,6 +231,45 @@ pub enum Overlay {
         rows: Vec<TokenContribution>,
         scroll: usize,
     },
+    /// The options panel.
+    Options(Box<OptionsPanel>),
+    /// The preprocessing trace of the query under A and under B.
+    AbTrace {
+        text: String,
+        a: Vec<TraceStage>,
+        b: Vec<TraceStage>,
+        scroll: usize,
+    },
+    /// A's and B's metrics, wins/losses per query, B's unjudged neighbours.
+    AbMetrics {
+        scroll: usize,
+    },
+    /// Where to save model B.
+    SavePrompt {
+        input: LineInput,
+        error: Option<String>,
+    },
+    /// A yes/no question before something is lost.
+    Confirm(Box<Question>),
+}
+
+/// What a confirmation leads to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Confirmable {
+    DiscardB,
+    Quit,
+    /// Save model B over an existing file.
+    Overwrite(PathBuf),
+    /// Retrain although the unsaved model B would be replaced.
+    RetrainOverB,
+}
+
+/// A confirmation question and the overlay to return to.
+#[derive(Debug, Clone)]
+pub struct Question {
+    pub text: String,
+    pub on_yes: Confirmable,
+    pub back: Option<Overlay>,
 }
 
 /// A one-line text input with a cursor (in chars).
@@ -210,6 +289,12 @@ impl LineInput {
     pub fn set(&mut self, s: &str) {
         self.text = s.to_string();
         self.cursor = s.chars().count();
+    }
+    /// An input holding `s`, cursor at the end.
+    pub fn with(s: &str) -> LineInput {
+        let mut input = LineInput::default();
+        input.set(s);
+        input
     }
     fn insert(&mut self, c: char) {
         let at = self.byte_at(self.cursor);
@@ -278,7 +363,24 @@ pub struct JobStatus {
 /// The whole explorer state.
 pub struct App {
     pub catalog: Arc<Catalog>,
+    /// Model A: the one opened (or swapped in).
     pub model: Arc<Model>,
+    /// The file model A came from; saving B defaults to its directory.
+    pub model_path: Option<PathBuf>,
+    /// True when model A was trained in this session and not saved.
+    pub model_unsaved: bool,
+    /// Model B, retrained in the explorer with edited options.
+    pub b: Option<Challenger>,
+    /// Show A and B side by side (only while B exists).
+    pub ab_view: bool,
+    pub ab: AbState,
+    /// The options being edited in the panel; they train B.
+    pub draft: ModelConfig,
+    /// The retraining in progress, if any.
+    pub training: Option<TrainJob>,
+    /// The model whose item numbers the fuzzy picker reports (its titles
+    /// were indexed at start); picks are mapped to model A by item id.
+    pub picker_model: Arc<Model>,
     pub theme: Theme,
     pub focus: Focus,
     pub input: LineInput,
@@ -311,6 +413,8 @@ pub struct App {
     /// The evaluation screen to go back to from a pair's breakdown.
     eval_return: Option<Overlay>,
     eval_generation: u64,
+    b_rank_generation: u64,
+    train_generation: u64,
 }
 
 /// Largest `k` the explorer asks for.
@@ -322,7 +426,15 @@ impl App {
     pub fn new(catalog: Arc<Catalog>, model: Arc<Model>, theme: Theme) -> App {
         let mut app = App {
             catalog,
+            draft: model.config.clone(),
+            picker_model: model.clone(),
             model,
+            model_path: None,
+            model_unsaved: false,
+            b: None,
+            ab_view: false,
+            ab: AbState::default(),
+            training: None,
             theme,
             focus: Focus::Query,
             input: LineInput::default(),
@@ -351,6 +463,8 @@ impl App {
             effects: Vec::new(),
             eval_return: None,
             eval_generation: 0,
+            b_rank_generation: 0,
+            train_generation: 0,
         };
         app.check_fingerprint();
         app
@@ -373,10 +487,15 @@ impl App {
         }
     }
 
-    /// Installs a (re)trained model and re-runs the current query.
+    /// Installs a retrained model A (it exists only in memory until
+    /// saved) and re-runs the current query.
     pub fn install_model(&mut self, model: Arc<Model>) {
         self.model = model;
-        self.overlay = None;
+        self.model_unsaved = true;
+        self.draft = self.model.config.clone();
+        if let Some(Overlay::Mismatch { .. }) = self.overlay {
+            self.overlay = None;
+        }
         self.rerank();
         self.dirty = true;
     }
@@ -391,9 +510,14 @@ impl App {
         match (&self.overlay, &self.finder) {
             (Some(Overlay::Mismatch { .. }), _) => Mode::Notice,
             (Some(Overlay::Evaluation(_)), _) => Mode::Evaluation,
+            (Some(Overlay::Options(p)), _) if p.editing.is_some() => Mode::Edit,
+            (Some(Overlay::Options(_)), _) => Mode::Options,
+            (Some(Overlay::SavePrompt { .. }), _) => Mode::Edit,
+            (Some(Overlay::Confirm(_)), _) => Mode::Confirm,
             (Some(_), _) => Mode::Overlay,
             (None, Some(_)) => Mode::Finder,
             (None, None) if self.focus == Focus::Query => Mode::Query,
+            _ if self.ab_view && self.b.is_some() => Mode::Compare,
             _ => Mode::Normal,
         }
     }
@@ -472,38 +596,74 @@ impl App {
             );
             return;
         }
+        // In the A/B view the row's own model is the provenance: B for
+        // B's neighbours, A for the rows B dropped.
+        let ab = self.ab_view && self.b.is_some();
+        let target = if ab {
+            self.ab_grade_target()
+        } else {
+            self.ranking
+                .as_ref()
+                .and_then(|r| r.results.get(self.selected))
+                .map(|n| {
+                    (
+                        n.item_id.clone(),
+                        self.model.meta.model_id.clone(),
+                        n.rank,
+                        n.score,
+                    )
+                })
+        };
+        let title = target
+            .as_ref()
+            .map(|t| self.title_of(&t.0))
+            .unwrap_or_default();
         let Some(store) = &mut self.store else {
             self.status =
                 "labelling needs a judgements file: prodsim tui ... --judgements FILE".into();
             return;
         };
-        let (Some(query), Some(n)) = (
-            self.query.clone(),
-            self.ranking
-                .as_ref()
-                .and_then(|r| r.results.get(self.selected))
-                .cloned(),
-        ) else {
+        let (Some(query), Some((item_id, model, rank, score))) = (self.query.clone(), target)
+        else {
             self.status = "select a neighbour to grade".into();
             return;
         };
         let prov = Provenance {
             analyst: self.analyst.clone(),
-            model: self.model.meta.model_id.clone(),
-            rank: Some(n.rank),
-            score: Some(n.score),
+            model,
+            rank: Some(rank),
+            score: Some(score),
         };
-        match store.set(&query, &n.item_id, grade, prov) {
+        match store.set(&query, &item_id, grade, prov) {
             Ok(()) => {
                 self.status = format!(
-                    "#{} {} = {} ({grade})",
-                    n.rank,
-                    n.title.chars().take(40).collect::<String>(),
+                    "#{rank} {} = {} ({grade})",
+                    title.chars().take(40).collect::<String>(),
                     self.scale.name(grade)
                 );
-                self.next_unjudged(false);
+                self.labels_changed();
+                if ab {
+                    self.next_unjudged_b(false);
+                } else {
+                    self.next_unjudged(false);
+                }
             }
             Err(e) => self.status = format!("label NOT saved: {e}"),
+        }
+    }
+
+    /// The title of an item id under A, else B, else the id.
+    pub fn title_of(&self, item_id: &str) -> String {
+        let from = |m: &Model| m.find_item(item_id).map(|i| m.title(i).to_string());
+        from(&self.model)
+            .or_else(|| self.b.as_ref().and_then(|b| from(&b.model)))
+            .unwrap_or_else(|| item_id.to_string())
+    }
+
+    /// Labels changed: A/B metrics computed before are out of date.
+    fn labels_changed(&mut self) {
+        if let Pending::Ready(_) = self.ab.eval {
+            self.ab.eval_stale = true;
         }
     }
 
@@ -652,6 +812,57 @@ impl App {
         }
     }
 
+    /// The text the trace shows: the typed query, or the item's title.
+    fn query_text(&self) -> String {
+        match &self.query {
+            Some(Query::Text(t)) => t.clone(),
+            Some(Query::Item(id)) => self
+                .model
+                .find_item(id)
+                .map(|i| self.model.title(i).to_string())
+                .unwrap_or_default(),
+            None => self.input.text.clone(),
+        }
+    }
+
+    /// Asks a yes/no question over whatever is open; "no" returns to it.
+    fn ask(&mut self, text: String, on_yes: Confirmable) {
+        let back = self.overlay.take();
+        self.overlay = Some(Overlay::Confirm(Box::new(Question { text, on_yes, back })));
+    }
+
+    fn confirm_command(&mut self, cmd: Command) {
+        let Some(Overlay::Confirm(q)) = self.overlay.take() else {
+            return;
+        };
+        match cmd {
+            Command::Yes => match q.on_yes {
+                Confirmable::Quit => self.should_quit = true,
+                Confirmable::DiscardB => self.discard_b(),
+                Confirmable::Overwrite(path) => self.start_save(path),
+                Confirmable::RetrainOverB => {
+                    self.overlay = q.back;
+                    self.start_retrain_b(true);
+                }
+            },
+            // Ctrl-c twice quits, whatever is unsaved.
+            Command::Quit => self.should_quit = true,
+            Command::No | Command::Back => {
+                self.overlay = q.back;
+                self.status = "cancelled".into();
+            }
+            _ => self.overlay = Some(Overlay::Confirm(q)),
+        }
+    }
+
+    fn edit_command(&mut self, cmd: Command) {
+        match self.overlay {
+            Some(Overlay::Options(_)) => self.option_edit_command(cmd),
+            Some(Overlay::SavePrompt { .. }) => self.save_prompt_command(cmd),
+            _ => {}
+        }
+    }
+
     fn open_query(&mut self, query: Query) {
         match &query {
             Query::Item(id) => {
@@ -684,6 +895,7 @@ impl App {
             Some(q) => {
                 self.rank_generation += 1;
                 self.effects.push(Effect::Rank {
+                    side: Side::A,
                     generation: self.rank_generation,
                     query: q.clone(),
                     k: self.k,
@@ -695,9 +907,18 @@ impl App {
                 self.ranking_error = None;
             }
         }
+        self.rerank_b();
+    }
+
+    /// A new query: the A/B view starts at its first row.
+    fn query_changed(&mut self) {
+        self.ab.selected = 0;
+        self.ab.selected_id = None;
+        self.ab.scroll = 0;
     }
 
     fn set_text_query(&mut self) {
+        self.query_changed();
         let text = self.input.text.trim();
         self.query = if text.is_empty() {
             None
@@ -708,6 +929,7 @@ impl App {
     }
 
     fn set_item_query(&mut self, item: u32) {
+        self.query_changed();
         let id = self.model.item_id(item).to_string();
         self.input.set(self.model.title(item));
         self.query = Some(Query::Item(id));
@@ -798,14 +1020,36 @@ impl App {
                 Overlay::Help { scroll }
                 | Overlay::Details { scroll, .. }
                 | Overlay::Trace { scroll, .. }
-                | Overlay::Pair { scroll, .. } => scroll,
-                Overlay::Mismatch { .. } | Overlay::Evaluation(_) => return,
+                | Overlay::Pair { scroll, .. }
+                | Overlay::AbTrace { scroll, .. }
+                | Overlay::AbMetrics { scroll } => scroll,
+                Overlay::Options(panel) => {
+                    panel.selected = step(panel.selected, panel.rows.len());
+                    return;
+                }
+                Overlay::Mismatch { .. }
+                | Overlay::Evaluation(_)
+                | Overlay::SavePrompt { .. }
+                | Overlay::Confirm(_) => return,
             };
             *scroll = step(*scroll, 1000);
             return;
         }
         if let Some(f) = &mut self.finder {
             f.selected = step(f.selected, f.items.len());
+            return;
+        }
+        if self.ab_view && self.b.is_some() {
+            match self.focus {
+                Focus::Breakdown => {
+                    let len = self.ab.detail.as_ref().map_or(0, |d| d.tokens.len());
+                    self.ab.scroll = step(self.ab.scroll, len);
+                }
+                _ => {
+                    let row = step(self.ab.selected, self.ab.rows.len());
+                    self.select_ab(row);
+                }
+            }
             return;
         }
         match self.focus {
@@ -837,6 +1081,7 @@ impl App {
             Action::Input(c) => self.input_char(c),
             Action::Resize(w, h) => self.size = (w, h),
             Action::RankingReady {
+                side: Side::A,
                 generation,
                 result,
                 millis,
@@ -857,6 +1102,33 @@ impl App {
                         self.ranking_error = Some(e);
                     }
                 }
+                self.refresh_ab();
+            }
+            Action::RankingReady {
+                side: Side::B,
+                generation,
+                result,
+                ..
+            } => {
+                let Some(b) = self.b.as_mut() else {
+                    self.dirty = false;
+                    return;
+                };
+                if generation != self.b_rank_generation {
+                    self.dirty = false;
+                    return;
+                }
+                match result {
+                    Ok(r) => {
+                        b.ranking = Some(r);
+                        b.ranking_error = None;
+                    }
+                    Err(e) => {
+                        b.ranking = None;
+                        b.ranking_error = Some(e);
+                    }
+                }
+                self.refresh_ab();
             }
             Action::PickerReady {
                 generation,
@@ -866,7 +1138,21 @@ impl App {
                 millis,
             } => match &mut self.finder {
                 Some(f) if f.generation == generation && f.kind == FinderKind::Fuzzy => {
-                    f.items = items.into_iter().map(|(i, s)| (i, s as f64)).collect();
+                    // The picker indexed `picker_model`'s titles; the
+                    // finder speaks model A's item numbers (same ids).
+                    let (picked, model) = (&self.picker_model, &self.model);
+                    let same = Arc::ptr_eq(picked, model);
+                    f.items = items
+                        .into_iter()
+                        .filter_map(|(i, s)| {
+                            let item = if same {
+                                Some(i)
+                            } else {
+                                model.find_item(picked.item_id(i))
+                            };
+                            item.map(|item| (item, s as f64))
+                        })
+                        .collect();
                     f.total = total;
                     f.done = done;
                     f.millis = millis;
@@ -955,17 +1241,97 @@ impl App {
                     Err(e) => self.status = format!("evaluation failed: {e}"),
                 }
             }
-            Action::RetrainDone(result) => {
-                self.job = None;
-                self.status = match result {
-                    Ok(msg) => msg,
-                    Err(e) => format!("retraining failed: {e}"),
+            Action::TrainProgress {
+                generation,
+                stage,
+                done,
+                total,
+                elapsed_ms,
+            } => match &mut self.training {
+                Some(job) if job.generation == generation => {
+                    job.stage = stage;
+                    job.done = done;
+                    job.total = total;
+                    job.elapsed_ms = elapsed_ms;
+                }
+                _ => self.dirty = false,
+            },
+            Action::TrainDone { generation, result } => {
+                let Some(job) = self.training.take_if(|j| j.generation == generation) else {
+                    self.dirty = false; // cancelled: nobody waits for it
+                    return;
                 };
+                match (job.target, result) {
+                    (Side::A, Ok(trained)) => {
+                        let id = trained.model.meta.model_id.clone();
+                        self.install_model(trained.model);
+                        self.status = format!(
+                            "retrained model {id} in {:.2} s (not saved; use prodsim train to keep it)",
+                            trained.seconds
+                        );
+                    }
+                    (Side::B, Ok(trained)) => self.install_b(trained, job.changes),
+                    (_, Err(e)) => self.status = format!("retraining failed: {e}"),
+                }
             }
+            Action::AbOverlapReady { generation, result } => {
+                self.ab_overlap_ready(generation, result)
+            }
+            Action::AbEvaluationReady {
+                generation,
+                result,
+                millis,
+            } => self.ab_evaluation_ready(generation, result, millis),
+            Action::Saved {
+                side,
+                model_id,
+                result,
+            } => match result {
+                Ok((path, bytes)) => {
+                    // A swap may have happened meanwhile: the id decides.
+                    let a_matches = self.model.meta.model_id == model_id;
+                    let b_matches = self
+                        .b
+                        .as_ref()
+                        .is_some_and(|b| b.model.meta.model_id == model_id);
+                    let on_a = a_matches && (side == Side::A || !b_matches);
+                    let name = if on_a {
+                        self.model_path = Some(path.clone());
+                        self.model_unsaved = false;
+                        "A"
+                    } else if let Some(b) = self.b.as_mut().filter(|_| b_matches) {
+                        b.path = Some(path.clone());
+                        b.unsaved = false;
+                        "B"
+                    } else {
+                        "the model"
+                    };
+                    self.status = format!(
+                        "saved model {name} ({model_id}) to {} ({:.1} MB)",
+                        path.display(),
+                        bytes as f64 / 1e6
+                    );
+                }
+                Err(e) => self.status = format!("model {model_id} NOT saved: {e}"),
+            },
         }
     }
 
     fn input_char(&mut self, c: char) {
+        match &mut self.overlay {
+            Some(Overlay::Options(panel)) => {
+                if let Some(input) = &mut panel.editing {
+                    input.insert(c);
+                }
+                return;
+            }
+            Some(Overlay::SavePrompt { input, error }) => {
+                input.insert(c);
+                *error = None;
+                return;
+            }
+            _ => {}
+        }
         if let Some(f) = &mut self.finder {
             f.input.insert(c);
             self.refresh_finder();
@@ -981,12 +1347,43 @@ impl App {
 
     fn command(&mut self, cmd: Command) {
         use Command as C;
-        if self.mode() == Mode::Evaluation && cmd != C::Back && cmd != C::Quit {
-            self.evaluation_command(cmd);
-            return;
+        match self.mode() {
+            Mode::Evaluation if cmd != C::Back && cmd != C::Quit => {
+                self.evaluation_command(cmd);
+                return;
+            }
+            Mode::Options if self.options_command(cmd) => return,
+            Mode::Edit if cmd != C::Quit => {
+                self.edit_command(cmd);
+                return;
+            }
+            Mode::Confirm => {
+                self.confirm_command(cmd);
+                return;
+            }
+            _ => {}
         }
+        let ab = self.ab_view && self.b.is_some();
         match cmd {
-            C::Quit => self.should_quit = true,
+            C::Quit => {
+                let unsaved = self.unsaved_models();
+                if unsaved.is_empty() {
+                    self.should_quit = true;
+                } else {
+                    let which = unsaved.join(" and ");
+                    let how = if unsaved.contains(&"B") {
+                        "S saves B"
+                    } else {
+                        "W swaps it into B, then S saves it"
+                    };
+                    self.ask(
+                        format!(
+                            "Model {which} was trained here and is not saved. Quit anyway and lose it? ({how})"
+                        ),
+                        Confirmable::Quit,
+                    );
+                }
+            }
             C::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
             C::Back => {
                 // Close the innermost thing open: overlay, finder, then toggle
@@ -1015,6 +1412,15 @@ impl App {
             }
             C::PickItem => self.open_finder(FinderKind::Fuzzy),
             C::KeywordSearch => self.open_finder(FinderKind::Keyword),
+            C::Confirm if ab && self.finder.is_none() => {
+                let Some(id) = self.ab.selected_id.clone() else {
+                    return;
+                };
+                match self.model.find_item(&id) {
+                    Some(item) => self.set_item_query(item),
+                    None => self.status = format!("{id} is not in model A"),
+                }
+            }
             C::Confirm => {
                 if let Some(f) = &self.finder {
                     if let Some(&(item, _)) = f.items.get(f.selected) {
@@ -1038,21 +1444,24 @@ impl App {
                 };
                 self.focus = order[next];
             }
+            C::Details if ab => {
+                let item = self
+                    .ab
+                    .selected_id
+                    .as_deref()
+                    .and_then(|id| self.model.find_item(id));
+                if let Some(item) = item {
+                    self.overlay = Some(Overlay::Details { item, scroll: 0 });
+                }
+            }
             C::Details => {
                 if let Some(item) = self.selected_item() {
                     self.overlay = Some(Overlay::Details { item, scroll: 0 });
                 }
             }
+            C::Trace if ab => self.open_ab_trace(),
             C::Trace => {
-                let text = match &self.query {
-                    Some(Query::Text(t)) => t.clone(),
-                    Some(Query::Item(id)) => self
-                        .model
-                        .find_item(id)
-                        .map(|i| self.model.title(i).to_string())
-                        .unwrap_or_default(),
-                    None => self.input.text.clone(),
-                };
+                let text = self.query_text();
                 let stages = self.model.analyzer().trace(&text);
                 self.overlay = Some(Overlay::Trace { stages, scroll: 0 });
             }
@@ -1064,6 +1473,8 @@ impl App {
                 };
                 self.status = format!("k = {}", self.k);
                 self.rerank();
+                // The overlap figures are "at k".
+                self.start_ab_overlap();
             }
             C::Grade(g) => {
                 if self.scale.binary {
@@ -1093,6 +1504,9 @@ impl App {
                 } else {
                     store.redo()
                 };
+                if let Ok(Some(_)) = result {
+                    self.labels_changed();
+                }
                 self.status = match (cmd, result) {
                     (_, Ok(None)) => format!(
                         "nothing to {}",
@@ -1103,6 +1517,7 @@ impl App {
                     (_, Err(e)) => format!("undo/redo failed: {e}"),
                 };
             }
+            C::NextUnjudged if ab => self.next_unjudged_b(true),
             C::NextUnjudged => self.next_unjudged(true),
             C::ToggleBlind => {
                 self.blind = !self.blind;
@@ -1126,10 +1541,59 @@ impl App {
             C::Export => self.export(),
             C::NextTab | C::SortNext | C::ThresholdUp | C::ThresholdDown => {}
             C::Retrain => {
+                // From the mismatch notice: model A, its own config, this catalogue.
                 self.overlay = None;
+                let config = self.model.config.clone();
+                self.start_training(config, Side::A, Vec::new());
                 self.status = "retraining on the loaded catalogue...".into();
-                self.effects.push(Effect::Retrain);
             }
+            C::CancelRetrain => match self.training.take() {
+                Some(job) => {
+                    self.effects.push(Effect::CancelTrain {
+                        generation: job.generation,
+                    });
+                    self.status = format!(
+                        "retraining cancelled after {:.1} s",
+                        job.elapsed_ms as f64 / 1e3
+                    );
+                }
+                None => self.status = "nothing is being retrained".into(),
+            },
+            C::Options => self.open_options(),
+            C::ToggleAb => {
+                if self.b.is_none() {
+                    self.status =
+                        "no model B yet: o opens the options, r there retrains with them".into();
+                } else {
+                    self.ab_view = !self.ab_view;
+                    if self.ab_view {
+                        self.refresh_ab();
+                    }
+                }
+            }
+            C::AbMetrics => self.open_ab_metrics(),
+            C::LabelUnjudgedB => self.queue_unjudged_b(),
+            C::SaveB => self.open_save_prompt(),
+            C::SwapAb => self.swap_ab(),
+            C::DiscardB => match &self.b {
+                None => self.status = "no model B to discard".into(),
+                Some(b) if b.unsaved => {
+                    let text = format!(
+                        "Discard model B ({})? It is not saved.",
+                        b.model.meta.model_id
+                    );
+                    self.ask(text, Confirmable::DiscardB);
+                }
+                Some(_) => self.discard_b(),
+            },
+            C::EditValue
+            | C::ToggleValue
+            | C::NextValue
+            | C::PrevValue
+            | C::ResetValue
+            | C::ResetAll
+            | C::Yes
+            | C::No => {}
             C::DeleteBack
             | C::DeleteWord
             | C::ClearInput

@@ -19,6 +19,15 @@ pub enum Mode {
     Evaluation,
     /// The catalogue/model mismatch notice.
     Notice,
+    /// The options panel (retraining).
+    Options,
+    /// Editing one value: an option, a file name.
+    Edit,
+    /// A yes/no question before something is lost.
+    Confirm,
+    /// The A/B view of models A and B; keys not bound here work as in
+    /// the panes ([`Mode::Normal`]).
+    Compare,
 }
 
 impl Mode {
@@ -31,6 +40,18 @@ impl Mode {
             Mode::Overlay => "Details, trace, help",
             Mode::Evaluation => "Evaluation screen",
             Mode::Notice => "Model/catalogue mismatch",
+            Mode::Options => "Options panel (retrain as model B)",
+            Mode::Edit => "Editing a value",
+            Mode::Confirm => "Confirmation",
+            Mode::Compare => "A/B view (the pane keys work here too)",
+        }
+    }
+
+    /// The mode whose bindings apply when this one has none for a key.
+    pub fn fallback(self) -> Option<Mode> {
+        match self {
+            Mode::Compare => Some(Mode::Normal),
+            _ => None,
         }
     }
 }
@@ -222,6 +243,48 @@ pub const BINDINGS: &[Binding] = &[
         C::Export,
         "export qrels, topics, JSON Lines",
     ),
+    b(
+        M::Normal,
+        K::Char('o'),
+        NONE,
+        C::Options,
+        "options: edit preprocessing, retrain as model B",
+    ),
+    b(
+        M::Normal,
+        K::Char('a'),
+        NONE,
+        C::ToggleAb,
+        "A/B view of models A and B (after retraining)",
+    ),
+    b(
+        M::Normal,
+        K::Char('c'),
+        NONE,
+        C::CancelRetrain,
+        "cancel retraining",
+    ),
+    b(
+        M::Normal,
+        K::Char('S'),
+        NONE,
+        C::SaveB,
+        "save model B to a file",
+    ),
+    b(
+        M::Normal,
+        K::Char('W'),
+        NONE,
+        C::SwapAb,
+        "swap models A and B",
+    ),
+    b(
+        M::Normal,
+        K::Char('X'),
+        NONE,
+        C::DiscardB,
+        "discard model B",
+    ),
     b(M::Normal, K::Char('?'), NONE, C::Help, "this help"),
     b(M::Normal, K::Char('q'), NONE, C::Quit, "quit"),
     b(M::Normal, K::Esc, NONE, C::Back, "back to the query"),
@@ -319,6 +382,159 @@ pub const BINDINGS: &[Binding] = &[
         "continue with the model as it is",
     ),
     b(M::Notice, K::Char('q'), NONE, C::Quit, "quit"),
+    b(M::Options, K::Char('j'), NONE, C::Down, "next option"),
+    b(M::Options, K::Down, NONE, C::Down, "next option"),
+    b(M::Options, K::Char('k'), NONE, C::Up, "previous option"),
+    b(M::Options, K::Up, NONE, C::Up, "previous option"),
+    b(M::Options, K::Char('g'), NONE, C::Top, "first option"),
+    b(M::Options, K::Char('G'), NONE, C::Bottom, "last option"),
+    b(
+        M::Options,
+        K::Enter,
+        NONE,
+        C::EditValue,
+        "edit the value in place",
+    ),
+    b(
+        M::Options,
+        K::Char('e'),
+        NONE,
+        C::EditValue,
+        "edit the value in place",
+    ),
+    b(
+        M::Options,
+        K::Char(' '),
+        NONE,
+        C::ToggleValue,
+        "toggle a yes/no value",
+    ),
+    b(
+        M::Options,
+        K::Right,
+        NONE,
+        C::NextValue,
+        "next choice (stemmer, stopwords, scheme, yes/no)",
+    ),
+    b(
+        M::Options,
+        K::Char('l'),
+        NONE,
+        C::NextValue,
+        "next choice (stemmer, stopwords, scheme, yes/no)",
+    ),
+    b(M::Options, K::Left, NONE, C::PrevValue, "previous choice"),
+    b(
+        M::Options,
+        K::Char('h'),
+        NONE,
+        C::PrevValue,
+        "previous choice",
+    ),
+    b(
+        M::Options,
+        K::Char('d'),
+        NONE,
+        C::ResetValue,
+        "this option back to model A's value",
+    ),
+    b(
+        M::Options,
+        K::Char('R'),
+        NONE,
+        C::ResetAll,
+        "every option back to model A's values",
+    ),
+    b(
+        M::Options,
+        K::Char('r'),
+        NONE,
+        C::Retrain,
+        "retrain with these options: the result is model B",
+    ),
+    b(
+        M::Options,
+        K::Char('c'),
+        NONE,
+        C::CancelRetrain,
+        "cancel retraining",
+    ),
+    b(
+        M::Options,
+        K::Esc,
+        NONE,
+        C::Back,
+        "close (the edited options are kept)",
+    ),
+    b(
+        M::Options,
+        K::Char('o'),
+        NONE,
+        C::Back,
+        "close (the edited options are kept)",
+    ),
+    b(
+        M::Options,
+        K::Char('q'),
+        NONE,
+        C::Back,
+        "close (the edited options are kept)",
+    ),
+    b(M::Edit, K::Enter, NONE, C::Confirm, "apply"),
+    b(M::Edit, K::Esc, NONE, C::Back, "cancel the edit"),
+    b(
+        M::Edit,
+        K::Backspace,
+        NONE,
+        C::DeleteBack,
+        "delete a character",
+    ),
+    b(M::Edit, K::Char('w'), CTRL, C::DeleteWord, "delete a word"),
+    b(M::Edit, K::Char('u'), CTRL, C::ClearInput, "clear"),
+    b(M::Edit, K::Left, NONE, C::CursorLeft, "cursor left"),
+    b(M::Edit, K::Right, NONE, C::CursorRight, "cursor right"),
+    b(M::Edit, K::Home, NONE, C::CursorHome, "start of line"),
+    b(M::Edit, K::End, NONE, C::CursorEnd, "end of line"),
+    b(M::Confirm, K::Char('y'), NONE, C::Yes, "yes"),
+    b(M::Confirm, K::Enter, NONE, C::Yes, "yes"),
+    b(M::Confirm, K::Char('n'), NONE, C::No, "no"),
+    b(M::Confirm, K::Esc, NONE, C::No, "no"),
+    b(
+        M::Compare,
+        K::Char('t'),
+        NONE,
+        C::Trace,
+        "preprocessing trace of the query under A and under B",
+    ),
+    b(
+        M::Compare,
+        K::Char('m'),
+        NONE,
+        C::AbMetrics,
+        "metrics of A and B on the judgements, wins/losses per query",
+    ),
+    b(
+        M::Compare,
+        K::Char('L'),
+        NONE,
+        C::LabelUnjudgedB,
+        "queue the judged queries with unjudged B neighbours",
+    ),
+    b(
+        M::Compare,
+        K::Char(' '),
+        NONE,
+        C::NextUnjudged,
+        "next neighbour of B without a label",
+    ),
+    b(
+        M::Compare,
+        K::Char('a'),
+        NONE,
+        C::ToggleAb,
+        "back to the single-model view",
+    ),
+    b(M::Compare, K::Esc, NONE, C::Back, "back to the query"),
 ];
 
 /// The command a key means in a mode; `None` for an unbound key (which in
@@ -329,10 +545,13 @@ pub fn lookup(mode: Mode, key: &KeyEvent) -> Option<Command> {
     }
     // Shift is part of the character itself ('G', '?', '+').
     let mods = key.modifiers - KeyModifiers::SHIFT;
-    BINDINGS
-        .iter()
-        .find(|b| b.mode == mode && b.code == key.code && b.mods == mods)
-        .map(|b| b.command)
+    let find = |mode: Mode| {
+        BINDINGS
+            .iter()
+            .find(|b| b.mode == mode && b.code == key.code && b.mods == mods)
+            .map(|b| b.command)
+    };
+    find(mode).or_else(|| mode.fallback().and_then(find))
 }
 
 /// A printable character typed without Ctrl/Alt.
@@ -400,6 +619,7 @@ pub fn hints(mode: Mode, ascii: bool) -> Vec<(String, &'static str)> {
             C::NextUnjudged,
             C::Undo,
             C::Evaluate,
+            C::Options,
             C::Help,
             C::Quit,
         ],
@@ -408,10 +628,41 @@ pub fn hints(mode: Mode, ascii: bool) -> Vec<(String, &'static str)> {
         Mode::Overlay => &[C::Back, C::Down],
         Mode::Evaluation => &[C::NextTab, C::SortNext, C::ThresholdUp, C::Confirm, C::Back],
         Mode::Notice => &[C::Retrain, C::Back, C::Quit],
+        Mode::Options => &[
+            C::EditValue,
+            C::ToggleValue,
+            C::NextValue,
+            C::ResetValue,
+            C::ResetAll,
+            C::Retrain,
+            C::CancelRetrain,
+            C::Back,
+        ],
+        Mode::Edit => &[C::Confirm, C::Back, C::ClearInput],
+        Mode::Confirm => &[C::Yes, C::No],
+        Mode::Compare => &[
+            C::ToggleAb,
+            C::Trace,
+            C::AbMetrics,
+            C::Grade(0),
+            C::NextUnjudged,
+            C::LabelUnjudgedB,
+            C::SaveB,
+            C::SwapAb,
+            C::DiscardB,
+            C::Help,
+        ],
     };
     let short = |c: Command| match (mode, c) {
         (Mode::Query, C::Back) => "to neighbours",
         (Mode::Notice, C::Back) => "continue",
+        (Mode::Options, C::Retrain) => "retrain as B",
+        (Mode::Options, C::Back) => "close",
+        (Mode::Edit, C::Confirm) => "apply",
+        (Mode::Edit, C::Back) => "cancel",
+        (Mode::Compare, C::ToggleAb) => "single view",
+        (Mode::Compare, C::Trace) => "trace A/B",
+        (Mode::Compare, C::NextUnjudged) => "unjudged B",
         _ => short_name(c),
     };
     fn short_name(c: Command) -> &'static str {
@@ -435,15 +686,30 @@ pub fn hints(mode: Mode, ascii: bool) -> Vec<(String, &'static str)> {
             C::NextUnjudged => "next unjudged",
             C::Undo => "undo",
             C::Evaluate => "evaluate",
+            C::Options => "options",
+            C::EditValue => "edit",
+            C::ToggleValue => "toggle",
+            C::NextValue => "choice",
+            C::ResetValue => "reset",
+            C::ResetAll => "reset all",
+            C::CancelRetrain => "cancel retrain",
+            C::Yes => "yes",
+            C::No => "no",
+            C::ToggleAb => "A/B view",
+            C::AbMetrics => "metrics A/B",
+            C::LabelUnjudgedB => "label queue",
+            C::SaveB => "save B",
+            C::SwapAb => "swap",
+            C::DiscardB => "discard B",
             _ => "",
         }
     }
     wanted
         .iter()
         .filter_map(|&c| {
-            BINDINGS
-                .iter()
-                .find(|b| b.mode == mode && b.command == c)
+            let bound_in = |m: Mode| BINDINGS.iter().find(|b| b.mode == m && b.command == c);
+            bound_in(mode)
+                .or_else(|| mode.fallback().and_then(bound_in))
                 .map(|b| {
                     let key = match c {
                         C::Grade(_) => "0-9".to_string(),

@@ -30,6 +30,9 @@ use std::sync::mpsc;
 pub struct Options {
     pub catalog: Catalog,
     pub model: Model,
+    /// The file the model was opened from (saving model B defaults to
+    /// its directory).
+    pub model_path: Option<std::path::PathBuf>,
     /// The judgements file to show and extend, opened and locked.
     pub store: Option<crate::labels::LabelStore>,
     pub scale: app::GradeScale,
@@ -56,7 +59,9 @@ pub fn key_to_action(app: &App, key: &KeyEvent) -> Option<Action> {
         return Some(Action::Command(cmd));
     }
     match mode {
-        keymap::Mode::Query | keymap::Mode::Finder => keymap::typed_char(key).map(Action::Input),
+        keymap::Mode::Query | keymap::Mode::Finder | keymap::Mode::Edit => {
+            keymap::typed_char(key).map(Action::Input)
+        }
         _ => None,
     }
 }
@@ -106,6 +111,7 @@ pub fn run(opts: Options) -> Result<()> {
     let catalog = Arc::new(opts.catalog);
     let model = Arc::new(opts.model);
     let mut app = App::new(catalog.clone(), model.clone(), theme);
+    app.model_path = opts.model_path;
     if let Some(store) = &opts.store
         && !store.warnings().is_empty()
     {
@@ -193,7 +199,6 @@ where
                     app.update(a);
                 }
             }
-            workers.install_pending_model(app);
             if app.should_quit {
                 break;
             }

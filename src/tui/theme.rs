@@ -173,6 +173,46 @@ impl Theme {
     pub fn pointer(&self) -> &'static str {
         if self.ascii { ">" } else { "▶" }
     }
+
+    /// Separator between figures on one line.
+    pub fn sep(&self) -> &'static str {
+        if self.ascii { " | " } else { " · " }
+    }
+
+    /// "From -> to".
+    pub fn arrow(&self) -> &'static str {
+        if self.ascii { "->" } else { "→" }
+    }
+
+    /// The sign of a difference.
+    pub fn delta(&self) -> &'static str {
+        if self.ascii { "d" } else { "Δ" }
+    }
+
+    /// Filled and empty parts of a line gauge.
+    pub fn gauge_symbols(&self) -> (&'static str, &'static str) {
+        if self.ascii {
+            ("#", "-")
+        } else {
+            (
+                ratatui::symbols::line::THICK_HORIZONTAL,
+                ratatui::symbols::line::HORIZONTAL,
+            )
+        }
+    }
+
+    /// Style of a rank movement: up green, down red, new in the accent
+    /// colour, dropped dimmed.
+    pub fn movement(&self, m: crate::ab::Movement) -> Style {
+        use crate::ab::Movement;
+        match m {
+            Movement::Up(_) => self.good().add_modifier(Modifier::BOLD),
+            Movement::Down(_) => self.bad().add_modifier(Modifier::BOLD),
+            Movement::New => self.accent(),
+            Movement::Dropped => self.dim(),
+            Movement::Same => Style::default(),
+        }
+    }
 }
 
 /// Catalogue text is untrusted: control characters (escape sequences) and

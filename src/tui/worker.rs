@@ -1,20 +1,22 @@
-//! Background work for the explorer: ranking, fuzzy matching, the keyword
-//! index and retraining run on their own threads and report back through
-//! the event queue. Each request carries a generation; the app drops
-//! results of any generation but the newest.
+//! Background work for the explorer: ranking (by model A and by model B),
+//! fuzzy matching, the keyword index, retraining, the A/B figures and
+//! saving run on their own threads and report back through the event
+//! queue. Each request carries a generation; the app drops results of any
+//! generation but the newest.
 
 use super::Msg;
-use super::action::Action;
-use super::app::{App, Effect};
+use super::action::{Action, Side, Trained};
+use super::app::{self, App, Effect};
 use crate::catalog::Catalog;
 use crate::index::KeywordIndex;
-use crate::jobs::Progress;
-use crate::model::{Model, train};
+use crate::jobs::{CancelFlag, Progress};
+use crate::model::{Model, ModelConfig};
 use crate::rank::{Query, neighbours};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// A request slot that keeps only the newest request: a worker that falls
 /// behind skips straight to what the user typed last.
@@ -49,6 +51,7 @@ impl<T> Latest<T> {
 }
 
 struct RankRequest {
+    side: Side,
     generation: u64,
     query: Query,
     k: usize,
@@ -76,41 +79,124 @@ impl Progress for QueueProgress {
     }
 }
 
+/// A training's progress as the job last reported it; a ticker thread
+/// re-sends it with the time elapsed so the gauge moves between reports.
+struct TrainProgress {
+    generation: u64,
+    tx: Sender<Msg>,
+    started: Instant,
+    cancel: Arc<CancelFlag>,
+    state: Mutex<(String, u64, u64)>,
+    last_pct: AtomicU64,
+}
+
+impl TrainProgress {
+    fn send(&self) {
+        let (stage, done, total) = self
+            .state
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_else(|_| (String::new(), 0, 0));
+        let _ = self.tx.send(Msg::Act(Action::TrainProgress {
+            generation: self.generation,
+            stage,
+            done,
+            total,
+            elapsed_ms: self.started.elapsed().as_millis() as u64,
+        }));
+    }
+}
+
+impl Progress for TrainProgress {
+    fn update(&self, stage: &str, done: u64, total: u64) {
+        let pct = (done * 100).checked_div(total).unwrap_or(0);
+        let new_stage = match self.state.lock() {
+            Ok(mut s) => {
+                let new_stage = s.0 != stage;
+                *s = (stage.to_string(), done, total);
+                new_stage
+            }
+            Err(_) => false,
+        };
+        if self.last_pct.swap(pct, Ordering::Relaxed) != pct || new_stage {
+            self.send();
+        }
+    }
+    fn cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+}
+
+/// Starts a thread answering rank requests from one slot.
+fn spawn_ranker(slot: Arc<Latest<RankRequest>>, wake: Receiver<()>, tx: Sender<Msg>) {
+    std::thread::spawn(move || {
+        while wake.recv().is_ok() {
+            let Some(req) = slot.take() else { continue };
+            let started = Instant::now();
+            let result = neighbours(&req.model, &req.query, req.k, true).map_err(|e| e.to_string());
+            let msg = Msg::Act(Action::RankingReady {
+                side: req.side,
+                generation: req.generation,
+                result,
+                millis: started.elapsed().as_secs_f64() * 1e3,
+            });
+            if tx.send(msg).is_err() {
+                return;
+            }
+        }
+    });
+}
+
+/// A piece of work for a [`serial`] worker.
+type Job = Box<dyn FnOnce(&Sender<Msg>) + Send>;
+
+/// A thread that runs one job at a time and, when it falls behind, only
+/// the newest: the A/B figures take seconds on big judgement sets, and a
+/// retraining or swap in the meantime makes the queued ones moot. Its
+/// jobs' parallel loops get one thread of their own, so the figures never
+/// take every core from ranking and retraining (measured on the sample
+/// with two cores: a retraining during an A/B evaluation on the shared
+/// pool took 1-2.5 s instead of 0.1 s).
+fn serial(tx: Sender<Msg>) -> Arc<Latest<Job>> {
+    let (slot, wake) = latest::<Job>();
+    let jobs = slot.clone();
+    std::thread::spawn(move || {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().ok();
+        while wake.recv().is_ok() {
+            if let Some(job) = jobs.take() {
+                match &pool {
+                    Some(pool) => pool.install(|| job(&tx)),
+                    None => job(&tx),
+                }
+            }
+        }
+    });
+    slot
+}
+
 /// The explorer's worker threads.
 pub struct Workers {
     tx: Sender<Msg>,
     catalog: Arc<Catalog>,
-    rank: Arc<Latest<RankRequest>>,
+    /// One slot and thread per model, so A's and B's rankings of the same
+    /// keystroke do not overwrite each other.
+    rank_a: Arc<Latest<RankRequest>>,
+    rank_b: Arc<Latest<RankRequest>>,
     fuzzy: crate::fuzzy::FuzzyWorker,
     keyword_index: Arc<Mutex<Option<Arc<KeywordIndex>>>>,
     keyword_building: bool,
-    pending_model: Arc<Mutex<Option<Arc<Model>>>>,
-    retraining: bool,
+    /// Cancellation flags of the trainings still running, by generation.
+    trainings: Arc<Mutex<HashMap<u64, Arc<CancelFlag>>>>,
+    ab_overlap: Arc<Latest<Job>>,
+    ab_eval: Arc<Latest<Job>>,
 }
 
 impl Workers {
     pub fn start(catalog: Arc<Catalog>, model: Arc<Model>, tx: Sender<Msg>) -> Workers {
-        let (rank, wake) = latest::<RankRequest>();
-        {
-            let rank = rank.clone();
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                while wake.recv().is_ok() {
-                    let Some(req) = rank.take() else { continue };
-                    let started = Instant::now();
-                    let result =
-                        neighbours(&req.model, &req.query, req.k, true).map_err(|e| e.to_string());
-                    let msg = Msg::Act(Action::RankingReady {
-                        generation: req.generation,
-                        result,
-                        millis: started.elapsed().as_secs_f64() * 1e3,
-                    });
-                    if tx.send(msg).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
+        let (rank_a, wake_a) = latest::<RankRequest>();
+        let (rank_b, wake_b) = latest::<RankRequest>();
+        spawn_ranker(rank_a.clone(), wake_a, tx.clone());
+        spawn_ranker(rank_b.clone(), wake_b, tx.clone());
         let titles: Vec<String> = (0..model.len() as u32)
             .map(|i| model.title(i).to_string())
             .collect();
@@ -126,15 +212,18 @@ impl Workers {
                 }));
             })
         };
+        let (ab_overlap, ab_eval) = (serial(tx.clone()), serial(tx.clone()));
         Workers {
             tx,
             catalog,
-            rank,
+            rank_a,
+            rank_b,
             fuzzy,
             keyword_index: Arc::new(Mutex::new(None)),
             keyword_building: false,
-            pending_model: Arc::new(Mutex::new(None)),
-            retraining: false,
+            trainings: Arc::new(Mutex::new(HashMap::new())),
+            ab_overlap,
+            ab_eval,
         }
     }
 
@@ -143,22 +232,97 @@ impl Workers {
         for effect in app.take_effects() {
             match effect {
                 Effect::Rank {
+                    side,
                     generation,
                     query,
                     k,
-                } => self.rank.put(RankRequest {
-                    generation,
-                    query,
-                    k,
-                    model: app.model.clone(),
-                }),
+                } => {
+                    let (slot, model) = match side {
+                        Side::A => (&self.rank_a, app.model.clone()),
+                        Side::B => match &app.b {
+                            Some(b) => (&self.rank_b, b.model.clone()),
+                            None => continue,
+                        },
+                    };
+                    slot.put(RankRequest {
+                        side,
+                        generation,
+                        query,
+                        k,
+                        model,
+                    })
+                }
                 Effect::Fuzzy {
                     generation,
                     pattern,
                 } => self.fuzzy.submit(pattern, generation),
                 Effect::BuildKeywordIndex => self.build_keyword_index(),
                 Effect::Keyword { generation, query } => self.keyword(generation, query),
-                Effect::Retrain => self.retrain(app),
+                Effect::Train {
+                    generation,
+                    config,
+                    target: _,
+                    reread,
+                } => self.train(generation, *config, reread),
+                Effect::CancelTrain { generation } => {
+                    if let Ok(mut t) = self.trainings.lock()
+                        && let Some(flag) = t.remove(&generation)
+                    {
+                        flag.cancel();
+                    }
+                }
+                Effect::AbOverlap {
+                    generation,
+                    queries,
+                    k,
+                } => {
+                    let Some(b) = &app.b else { continue };
+                    let (a, b) = (app.model.clone(), b.model.clone());
+                    self.ab_overlap.put(Box::new(move |tx: &Sender<Msg>| {
+                        let result = app::mean_overlap_over(&a, &b, &queries, k);
+                        let _ = tx.send(Msg::Act(Action::AbOverlapReady { generation, result }));
+                    }));
+                }
+                Effect::AbEvaluate {
+                    generation,
+                    judgements,
+                } => {
+                    let Some(b) = &app.b else { continue };
+                    let (a, b) = (app.model.clone(), b.model.clone());
+                    self.ab_eval.put(Box::new(move |tx: &Sender<Msg>| {
+                        let started = Instant::now();
+                        let result = app::evaluate_ab(&a, &b, &judgements).map(Box::new);
+                        let _ = tx.send(Msg::Act(Action::AbEvaluationReady {
+                            generation,
+                            result,
+                            millis: started.elapsed().as_secs_f64() * 1e3,
+                        }));
+                    }));
+                }
+                Effect::SaveModel {
+                    side,
+                    model_id,
+                    path,
+                } => {
+                    let model = match side {
+                        Side::A => app.model.clone(),
+                        Side::B => match &app.b {
+                            Some(b) => b.model.clone(),
+                            None => continue,
+                        },
+                    };
+                    let tx = self.tx.clone();
+                    std::thread::spawn(move || {
+                        let result = crate::model::format::save(&model, &path)
+                            .map(|bytes| (path, bytes))
+                            .map_err(|e| e.to_string());
+                        let _ = tx.send(Msg::Act(Action::Saved {
+                            side,
+                            model_id,
+                            result,
+                        }));
+                    });
+                }
                 Effect::Evaluate {
                     generation,
                     judgements,
@@ -225,44 +389,49 @@ impl Workers {
         });
     }
 
-    fn retrain(&mut self, app: &App) {
-        if self.retraining {
-            return;
+    /// Trains on a thread, reporting progress (and a tick every 100 ms so
+    /// elapsed time and the estimate move), cancellable through its flag.
+    fn train(&mut self, generation: u64, config: ModelConfig, reread: bool) {
+        let cancel = Arc::new(CancelFlag::default());
+        if let Ok(mut t) = self.trainings.lock() {
+            t.insert(generation, cancel.clone());
         }
-        self.retraining = true;
-        let catalog = self.catalog.clone();
-        let config = app.model.config.clone();
-        let tx = self.tx.clone();
-        let pending = self.pending_model.clone();
-        std::thread::spawn(move || {
-            let progress = QueueProgress {
-                job: "retrain",
-                tx: tx.clone(),
-                last: AtomicU64::new(u64::MAX),
-            };
-            let started = Instant::now();
-            let result = train(&catalog, &config, &progress).map(|(model, _)| {
-                let id = model.meta.model_id.clone();
-                if let Ok(mut p) = pending.lock() {
-                    *p = Some(Arc::new(model));
-                }
-                format!(
-                    "retrained model {id} in {:.1} s (not saved; use prodsim train to keep it)",
-                    started.elapsed().as_secs_f64()
-                )
-            });
-            let _ = tx.send(Msg::Act(Action::RetrainDone(
-                result.map_err(|e| e.to_string()),
-            )));
+        let progress = Arc::new(TrainProgress {
+            generation,
+            tx: self.tx.clone(),
+            started: Instant::now(),
+            cancel,
+            state: Mutex::new(("starting".into(), 0, 0)),
+            last_pct: AtomicU64::new(u64::MAX),
         });
-    }
-
-    /// Installs a model finished by the retraining worker.
-    pub fn install_pending_model(&mut self, app: &mut App) {
-        let model = self.pending_model.lock().ok().and_then(|mut p| p.take());
-        if let Some(model) = model {
-            self.retraining = false;
-            app.install_model(model);
+        let finished = Arc::new(AtomicBool::new(false));
+        {
+            let progress = progress.clone();
+            let finished = finished.clone();
+            std::thread::spawn(move || {
+                while !finished.load(Ordering::Relaxed) && !progress.cancel.is_cancelled() {
+                    std::thread::sleep(Duration::from_millis(100));
+                    if !finished.load(Ordering::Relaxed) {
+                        progress.send();
+                    }
+                }
+            });
         }
+        let catalog = self.catalog.clone();
+        let trainings = self.trainings.clone();
+        let tx = self.tx.clone();
+        std::thread::spawn(move || {
+            let result = app::train_on(&catalog, &config, reread, &*progress)
+                .map(|model| Trained {
+                    model: Arc::new(model),
+                    seconds: progress.started.elapsed().as_secs_f64(),
+                })
+                .map_err(|e| e.to_string());
+            finished.store(true, Ordering::Relaxed);
+            if let Ok(mut t) = trainings.lock() {
+                t.remove(&generation);
+            }
+            let _ = tx.send(Msg::Act(Action::TrainDone { generation, result }));
+        });
     }
 }

@@ -1,10 +1,12 @@
 //! Drawing: one pure function per pane, `draw(frame, &App)` composes them.
 //! Nothing here changes state or does I/O.
 
+mod ab;
 mod breakdown;
 mod evaluation;
 mod finder;
 mod neighbours;
+mod options;
 mod overlays;
 
 use super::app::{App, Focus, Overlay};
@@ -22,14 +24,31 @@ pub const SIDE_BY_SIDE: u16 = 110;
 /// Draws the whole explorer.
 pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
-    let [query, main, status, hints] = Layout::vertical([
+    let gauge_rows = u16::from(app.training.is_some());
+    let [query, main, gauge, status, hints] = Layout::vertical([
         Constraint::Length(3),
         Constraint::Min(6),
+        Constraint::Length(gauge_rows),
         Constraint::Length(1),
         Constraint::Length(1),
     ])
     .areas(area);
     draw_query(frame, app, query);
+    if let Some(job) = &app.training {
+        options::gauge(frame, app, job, gauge);
+    }
+    draw_status(frame, app, status);
+    draw_hints(frame, app, hints);
+    if app.ab_view && app.b.is_some() {
+        ab::draw(frame, app, main);
+    } else {
+        draw_panes(frame, app, main);
+    }
+    draw_overlays(frame, app, area, main);
+}
+
+fn draw_panes(frame: &mut Frame, app: &App, main: Rect) {
+    let area = main;
     let direction = if area.width >= SIDE_BY_SIDE {
         Direction::Horizontal
     } else {
@@ -46,9 +65,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
         .split(main);
     neighbours::draw(frame, app, panes[0]);
     breakdown::draw(frame, app, panes[1]);
-    draw_status(frame, app, status);
-    draw_hints(frame, app, hints);
+}
 
+fn draw_overlays(frame: &mut Frame, app: &App, area: Rect, main: Rect) {
     if let Some(f) = &app.finder {
         finder::draw(frame, app, f, area);
     }
@@ -65,6 +84,16 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Some(Overlay::Pair { pair, rows, scroll }) => {
             overlays::pair(frame, app, pair, rows, *scroll, area)
         }
+        // Over the panes only: the gauge and the status stay in view.
+        Some(Overlay::Options(p)) => options::panel(frame, app, p, main),
+        Some(Overlay::AbTrace { text, a, b, scroll }) => {
+            ab::trace(frame, app, text, a, b, *scroll, area)
+        }
+        Some(Overlay::AbMetrics { scroll }) => ab::metrics(frame, app, *scroll, area),
+        Some(Overlay::SavePrompt { input, error }) => {
+            options::save_prompt(frame, app, input, error.as_deref(), area)
+        }
+        Some(Overlay::Confirm(q)) => options::confirm(frame, app, q, area),
         None => {}
     }
 }
@@ -125,9 +154,19 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         ),
         Span::raw(sep),
         Span::raw(format!("model {}", app.model.meta.model_id)),
+    ];
+    if let Some(b) = &app.b {
+        spans.push(Span::raw(sep));
+        let mark = if b.unsaved { " (unsaved)" } else { "" };
+        spans.push(Span::styled(
+            format!("B {}{mark}", b.model.meta.model_id.get(..8).unwrap_or("")),
+            t.accent(),
+        ));
+    }
+    spans.extend([
         Span::raw(sep),
         Span::raw(format!("{} items", app.model.len())),
-    ];
+    ]);
     if let Some(ms) = app.last_millis {
         spans.push(Span::raw(sep));
         spans.push(Span::raw(format!("{ms:.1} ms")));

@@ -53,6 +53,10 @@ pub fn help(frame: &mut Frame, app: &App, scroll: usize, area: Rect) {
         Mode::Finder,
         Mode::Overlay,
         Mode::Notice,
+        Mode::Options,
+        Mode::Edit,
+        Mode::Confirm,
+        Mode::Compare,
     ] {
         lines.push(Line::from(Span::styled(mode.title(), t.accent())));
         for (keys, help) in keymap::help_lines(mode, t.ascii) {
