@@ -797,7 +797,8 @@ fn cmd_generate(a: &GenerateArgs, out: &mut dyn Write) -> Result<()> {
 }
 
 fn cmd_tui(a: &TuiArgs) -> Result<()> {
-    let model = load_model(&a.models.resolve(&a.model)?)?;
+    let model_path = a.models.resolve(&a.model)?;
+    let model = load_model(&model_path)?;
     let catalog = Catalog::load(&a.catalog, &model.config.catalog_options()?)?;
     let analyst = a
         .analyst
@@ -832,7 +833,7 @@ fn cmd_tui(a: &TuiArgs) -> Result<()> {
     open_explorer(crate::tui::Options {
         catalog,
         model,
-        model_path: Some(a.model.clone()),
+        model_path: Some(model_path),
         store,
         scale,
         analyst,
