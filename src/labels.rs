@@ -1094,7 +1094,7 @@ fn save_dropped(real: &Path, bytes: &[u8]) -> Option<PathBuf> {
 }
 
 /// Removes temporary files of atomic writes of this file that a killed
-/// process left (`.NAME.PID.tmp`, PID not ours). Only called with the lock held.
+/// process left (`.NAME.PID.tmp` or `.NAME.PID.SERIAL.tmp`, PID not ours). Only called with the lock held.
 fn remove_stale_temporaries(real: &Path) {
     let (Some(dir), Some(name)) = (real.parent(), real.file_name()) else {
         return;
@@ -1107,10 +1107,13 @@ fn remove_stale_temporaries(real: &Path) {
     for entry in entries.flatten() {
         let file_name = entry.file_name();
         let n = file_name.to_string_lossy();
-        let Some(pid) = n.strip_prefix(&prefix).and_then(|r| r.strip_suffix(".tmp")) else {
+        let Some(middle) = n.strip_prefix(&prefix).and_then(|r| r.strip_suffix(".tmp")) else {
             continue;
         };
-        if !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) && pid != own {
+        // `PID` or `PID.SERIAL` (see `write_atomic_with`).
+        let pid = middle.split('.').next().unwrap_or("");
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if middle.split('.').count() <= 2 && middle.split('.').all(digits) && pid != own {
             let _ = std::fs::remove_file(entry.path());
         }
     }
@@ -1937,12 +1940,14 @@ mod tests {
     fn temporaries_of_a_killed_rewrite_are_removed() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("l.csv");
-        let stale = dir.path().join(".l.csv.4194303.tmp");
+        let stale = dir.path().join(".l.csv.4194303.7.tmp");
+        let legacy = dir.path().join(".l.csv.4194302.tmp");
         let other = dir.path().join(".m.csv.4194303.tmp");
         std::fs::write(&stale, "half a rewrite").unwrap();
+        std::fs::write(&legacy, "half a rewrite").unwrap();
         std::fs::write(&other, "not ours").unwrap();
         let _s = LabelStore::open(&p, "ana").unwrap();
-        assert!(!stale.exists());
+        assert!(!stale.exists() && !legacy.exists());
         assert!(other.exists() && lock_path(&p).exists());
     }
 

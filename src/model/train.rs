@@ -204,7 +204,11 @@ pub fn train(
     let mut global = Interner::default();
     let mut gdf: Vec<u32> = Vec::new();
     let mut local_to_tmp: Vec<Vec<u32>> = Vec::with_capacity(chunks.len());
-    for c in &chunks {
+    for (ci, c) in chunks.iter().enumerate() {
+        if progress.cancelled() {
+            return Err(Error::Cancelled);
+        }
+        progress.update("vocabulary", ci as u64, chunks.len() as u64);
         let mut map = Vec::with_capacity(c.keys.len());
         for (local, &df) in c.df.iter().enumerate() {
             let id = global.intern(c.keys.get(local as u32));
@@ -272,6 +276,9 @@ pub fn train(
     let avgdl = if n > 0 { total_len / nf } else { 0.0 };
 
     // Weight, normalise and sort each item's vector by final term id.
+    if progress.cancelled() {
+        return Err(Error::Cancelled);
+    }
     progress.update("weight", 0, n as u64);
     let scheme = config.weighting.scheme;
     let (k1, b) = (config.weighting.k1, config.weighting.b);
@@ -352,6 +359,9 @@ pub fn train(
     }
 
     // Inverted index by counting sort: items come out ascending per term.
+    if progress.cancelled() {
+        return Err(Error::Cancelled);
+    }
     progress.update("index", 0, nnz as u64);
     let mut counts = vec![0u64; nterms + 1];
     for &t in &fwd_terms {
@@ -453,6 +463,37 @@ pub fn train(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Cancels once a given stage has been reported.
+    struct CancelAt(&'static str, std::sync::atomic::AtomicBool);
+
+    impl Progress for CancelAt {
+        fn update(&self, stage: &str, _done: u64, _total: u64) {
+            if stage == self.0 {
+                self.1.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        fn cancelled(&self) -> bool {
+            self.1.load(std::sync::atomic::Ordering::Relaxed)
+        }
+    }
+
+    #[test]
+    fn every_stage_can_be_cancelled() {
+        let cat = Catalog::from_bytes(
+            std::path::Path::new("t.csv"),
+            b"id,title\n1,sony tv\n2,kodak ink 10B\n",
+            &crate::catalog::CatalogOptions::default(),
+        )
+        .unwrap();
+        for stage in ["analyse", "vocabulary", "weight"] {
+            let p = CancelAt(stage, Default::default());
+            let r = train(&cat, &ModelConfig::default(), &p);
+            assert!(matches!(r, Err(Error::Cancelled)), "{stage}");
+        }
+        let p = CancelAt("never", Default::default());
+        assert!(train(&cat, &ModelConfig::default(), &p).is_ok());
+    }
 
     #[test]
     fn rfc3339_known_dates() {
