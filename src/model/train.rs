@@ -6,7 +6,7 @@ use super::{FORMAT_VERSION, Model, ModelConfig, ModelMeta, Scheme, StrTable};
 use crate::catalog::{Catalog, sha256_hex};
 use crate::error::{Error, Result};
 use crate::jobs::Progress;
-use crate::text::{Analyzer, TokenKind};
+use crate::text::{Analyzer, Piece, TokenKind};
 use rayon::prelude::*;
 use std::time::Instant;
 
@@ -70,13 +70,33 @@ fn analyse_chunk(
     };
     // (term, field) per occurrence; sorted to count occurrences per field.
     let mut occ: Vec<(u32, u8)> = Vec::new();
+    // A word's character n-grams, interned once per chunk: catalogues
+    // repeat their words, and expanding and interning n-grams was the
+    // biggest cost of training with them.
+    let mut grams_of: rustc_hash::FxHashMap<Box<str>, (u32, u32)> = Default::default();
+    let mut gram_ids: Vec<u32> = Vec::new();
     for row in rows {
         occ.clear();
         for (f, &(col, _)) in catalog.fields.iter().enumerate() {
             let text = catalog.cell(row, col);
-            analyzer.analyze(text, &mut |key| {
-                let id = out.keys.intern(key);
-                occ.push((id, f as u8));
+            analyzer.analyze_pieces(text, &mut |piece| match piece {
+                Piece::Key(key) => occ.push((out.keys.intern(key), f as u8)),
+                Piece::CharWord(word) => {
+                    let (start, len) = match grams_of.get(word) {
+                        Some(&span) => span,
+                        None => {
+                            let start = gram_ids.len();
+                            analyzer.char_grams(word, &mut |key| {
+                                gram_ids.push(out.keys.intern(key));
+                            });
+                            let span = (start as u32, (gram_ids.len() - start) as u32);
+                            grams_of.insert(word.into(), span);
+                            span
+                        }
+                    };
+                    let ids = &gram_ids[start as usize..(start + len) as usize];
+                    occ.extend(ids.iter().map(|&id| (id, f as u8)));
+                }
             });
         }
         out.df.resize(out.keys.len(), 0);
@@ -493,6 +513,32 @@ mod tests {
         }
         let p = CancelAt("never", Default::default());
         assert!(train(&cat, &ModelConfig::default(), &p).is_ok());
+    }
+
+    #[test]
+    fn cached_char_grams_give_every_item_its_own_keys() {
+        // Words repeat across rows (the cache's hits) and differ by one
+        // letter (a wrong span would show).
+        let csv =
+            b"id,title\n1,sony tv sony\n2,tv sonx kodak\n3,kodak sony ink\n4,ink\n5,sonx sony tv\n";
+        let cat = Catalog::from_bytes(
+            std::path::Path::new("t.csv"),
+            csv,
+            &crate::catalog::CatalogOptions::default(),
+        )
+        .unwrap();
+        let (m, _) = train(&cat, &ModelConfig::default(), &crate::jobs::NoProgress).unwrap();
+        for item in 0..m.len() as u32 {
+            let mut want: Vec<String> = Vec::new();
+            m.analyzer()
+                .analyze(m.title(item), &mut |k| want.push(k.to_string()));
+            want.sort();
+            want.dedup();
+            let (terms, _, _) = m.item_vector(item);
+            let mut got: Vec<String> = terms.iter().map(|&t| m.term_key(t).to_string()).collect();
+            got.sort();
+            assert_eq!(got, want, "item {item}");
+        }
     }
 
     #[test]

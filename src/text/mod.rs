@@ -70,6 +70,14 @@ pub struct TraceStage {
     pub output: Vec<String>,
 }
 
+/// What [`Analyzer::analyze_pieces`] reports: a finished key, or a word
+/// whose character n-grams the caller expands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece<'a> {
+    Key(&'a str),
+    CharWord(&'a str),
+}
+
 /// A configured pipeline. Cheap to share between threads.
 pub struct Analyzer {
     opts: PreprocessOptions,
@@ -208,7 +216,47 @@ impl Analyzer {
     /// Runs the pipeline and calls `emit(key)` for every token occurrence.
     /// Keys carry their kind byte (see [`TokenKind`]).
     pub fn analyze(&self, text: &str, emit: &mut dyn FnMut(&str)) {
+        self.run(text, None, &mut |piece| match piece {
+            Piece::Key(k) => emit(k),
+            Piece::CharWord(w) => self.char_grams(w, emit),
+        });
+    }
+
+    /// [`Analyzer::analyze`], except that each word's character n-grams
+    /// come as one [`Piece::CharWord`] for the caller to expand with
+    /// [`Analyzer::char_grams`] (or from a cache: a catalogue repeats its
+    /// words, and a word's n-grams never change). The keys are the same.
+    pub fn analyze_pieces(&self, text: &str, emit: &mut dyn FnMut(Piece<'_>)) {
         self.run(text, None, emit);
+    }
+
+    /// The character n-gram keys of one word (as the char stage emits them).
+    pub fn char_grams(&self, word: &str, emit: &mut dyn FnMut(&str)) {
+        let [cmin, cmax] = self.opts.char_ngrams;
+        if cmin == 0 {
+            return;
+        }
+        let mut padded: Vec<char> = Vec::with_capacity(word.len() + 2);
+        padded.push(' ');
+        padded.extend(word.chars());
+        padded.push(' ');
+        let mut key = String::new();
+        for n in cmin..=cmax {
+            if padded.len() < n {
+                // Like scikit-learn's char_wb: a short word counts once, whole.
+                key.clear();
+                key.push(TokenKind::Char.prefix());
+                key.extend(padded.iter());
+                emit(&key);
+                break;
+            }
+            for window in padded.windows(n) {
+                key.clear();
+                key.push(TokenKind::Char.prefix());
+                key.extend(window.iter());
+                emit(&key);
+            }
+        }
     }
 
     /// Weight of a token kind in an item's vector (`char_weight` for
@@ -224,12 +272,16 @@ impl Analyzer {
     pub fn trace(&self, text: &str) -> Vec<TraceStage> {
         let mut stages = Vec::new();
         let mut finals = Vec::new();
-        self.run(text, Some(&mut stages), &mut |key| {
+        let mut push = |key: &str| {
             finals.push(format!(
                 "{}:{}",
                 TokenKind::of_key(key).name(),
                 key_text(key)
             ))
+        };
+        self.run(text, Some(&mut stages), &mut |piece| match piece {
+            Piece::Key(k) => push(k),
+            Piece::CharWord(w) => self.char_grams(w, &mut push),
         });
         stages.push(TraceStage {
             stage: "tokens".into(),
@@ -273,7 +325,12 @@ impl Analyzer {
         a
     }
 
-    fn run(&self, text: &str, mut trace: Option<&mut Vec<TraceStage>>, emit: &mut dyn FnMut(&str)) {
+    fn run(
+        &self,
+        text: &str,
+        mut trace: Option<&mut Vec<TraceStage>>,
+        emit: &mut dyn FnMut(Piece<'_>),
+    ) {
         let norm = self.normalise(text, &mut trace);
         let mut record = |name: &str, items: &mut dyn Iterator<Item = &str>| {
             if let Some(t) = trace.as_deref_mut() {
@@ -331,7 +388,7 @@ impl Analyzer {
                 }
                 key.push_str(p);
             }
-            emit(&key);
+            emit(Piece::Key(&key));
         };
 
         let [nmin, nmax] = self.opts.word_ngrams;
@@ -352,29 +409,9 @@ impl Analyzer {
             }
         }
 
-        let [cmin, cmax] = self.opts.char_ngrams;
-        if cmin > 0 {
-            let mut padded: Vec<char> = Vec::new();
-            let mut gram = String::new();
+        if self.opts.char_ngrams[0] > 0 {
             for word in &words {
-                padded.clear();
-                padded.push(' ');
-                padded.extend(word.chars());
-                padded.push(' ');
-                for n in cmin..=cmax {
-                    if padded.len() < n {
-                        // Like scikit-learn's char_wb: a short word counts once, whole.
-                        gram.clear();
-                        gram.extend(padded.iter());
-                        put(TokenKind::Char, &[gram.as_str()]);
-                        break;
-                    }
-                    for window in padded.windows(n) {
-                        gram.clear();
-                        gram.extend(window.iter());
-                        put(TokenKind::Char, &[gram.as_str()]);
-                    }
-                }
+                emit(Piece::CharWord(word));
             }
         }
     }
