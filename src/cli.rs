@@ -427,6 +427,12 @@ fn cmd_train(a: &TrainArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
     )?;
     writeln!(out, "  weighting   {:?}", model.config.weighting.scheme)?;
     writeln!(out, "  time        {:.2} s", report.seconds)?;
+    let stages: Vec<String> = report
+        .stages
+        .iter()
+        .map(|(name, s)| format!("{name} {s:.2}"))
+        .collect();
+    writeln!(out, "  stages (s)  {}", stages.join(", "))?;
     writeln!(out, "  model file  {}", human_bytes(bytes))?;
     Ok(())
 }

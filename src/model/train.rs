@@ -18,6 +18,8 @@ const CHUNK: usize = 4096;
 #[derive(Debug, Clone)]
 pub struct TrainReport {
     pub seconds: f64,
+    /// Wall time of each stage, in order.
+    pub stages: Vec<(&'static str, f64)>,
     pub tokens_seen: u64,
     pub terms_dropped: u64,
 }
@@ -195,6 +197,12 @@ pub fn train(
     progress: &dyn Progress,
 ) -> Result<(Model, TrainReport)> {
     let start = Instant::now();
+    let mut stages: Vec<(&'static str, f64)> = Vec::new();
+    let mut lap = Instant::now();
+    let mut stage_done = |name: &'static str| {
+        stages.push((name, lap.elapsed().as_secs_f64()));
+        lap = Instant::now();
+    };
     let config = effective_config(catalog, config)?;
     let analyzer = Analyzer::new(&config.preprocess)?;
 
@@ -219,28 +227,101 @@ pub fn train(
         .collect::<Option<Vec<_>>>()
         .ok_or(Error::Cancelled)?;
 
-    // Merge chunk vocabularies into global temporary ids with their df.
+    stage_done("analyse");
+    // Merge chunk vocabularies into global temporary ids with their df, in
+    // parallel: keys are split into shards by hash, each shard merged by one
+    // task. Temporary ids only order nothing (the final vocabulary is
+    // sorted by key), so the model does not depend on the sharding.
     progress.update("vocabulary", 0, chunks.len() as u64);
-    let mut global = Interner::default();
-    let mut gdf: Vec<u32> = Vec::new();
-    let mut local_to_tmp: Vec<Vec<u32>> = Vec::with_capacity(chunks.len());
-    for (ci, c) in chunks.iter().enumerate() {
-        if progress.cancelled() {
-            return Err(Error::Cancelled);
-        }
-        progress.update("vocabulary", ci as u64, chunks.len() as u64);
-        let mut map = Vec::with_capacity(c.keys.len());
-        for (local, &df) in c.df.iter().enumerate() {
-            let id = global.intern(c.keys.get(local as u32));
-            if id as usize == gdf.len() {
-                gdf.push(0);
-            }
-            gdf[id as usize] += df;
-            map.push(id);
-        }
-        local_to_tmp.push(map);
+    if progress.cancelled() {
+        return Err(Error::Cancelled);
     }
-    let gkeys: Vec<&str> = (0..global.len() as u32).map(|i| global.get(i)).collect();
+    const SHARDS: usize = 64;
+    let shard_of = |key: &str| {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let mut h = rustc_hash::FxBuildHasher.build_hasher();
+        key.hash(&mut h);
+        // The high bits: FxHash's low bits are weak for short keys.
+        (h.finish() >> 58) as usize % SHARDS
+    };
+    // Per chunk: its local ids grouped by shard (offsets per shard).
+    let grouped: Vec<(Vec<u32>, Vec<u32>)> = chunks
+        .par_iter()
+        .map(|c| {
+            let shards: Vec<u8> = (0..c.keys.len() as u32)
+                .map(|l| shard_of(c.keys.get(l)) as u8)
+                .collect();
+            let mut starts = vec![0u32; SHARDS + 1];
+            for &sh in &shards {
+                starts[sh as usize + 1] += 1;
+            }
+            for i in 1..starts.len() {
+                starts[i] += starts[i - 1];
+            }
+            let mut cursor = starts.clone();
+            let mut locals = vec![0u32; shards.len()];
+            for (l, &sh) in shards.iter().enumerate() {
+                locals[cursor[sh as usize] as usize] = l as u32;
+                cursor[sh as usize] += 1;
+            }
+            (locals, starts)
+        })
+        .collect();
+    // Each shard interns its keys chunk by chunk; ids in visiting order.
+    let merged: Vec<(Interner, Vec<u32>, Vec<u32>)> = (0..SHARDS)
+        .into_par_iter()
+        .map(|sh| {
+            let mut interner = Interner::default();
+            let mut df: Vec<u32> = Vec::new();
+            let mut ids: Vec<u32> = Vec::new();
+            for (c, (locals, starts)) in chunks.iter().zip(&grouped) {
+                for &l in &locals[starts[sh] as usize..starts[sh + 1] as usize] {
+                    let id = interner.intern(c.keys.get(l));
+                    if id as usize == df.len() {
+                        df.push(0);
+                    }
+                    df[id as usize] += c.df[l as usize];
+                    ids.push(id);
+                }
+            }
+            (interner, df, ids)
+        })
+        .collect();
+    let mut shard_base = Vec::with_capacity(SHARDS);
+    let mut total = 0u32;
+    for (interner, _, _) in &merged {
+        shard_base.push(total);
+        total += interner.len() as u32;
+    }
+    // Where each chunk starts in each shard's visiting order.
+    let mut chunk_pos = vec![[0u32; SHARDS]; chunks.len() + 1];
+    for (c, (_, starts)) in grouped.iter().enumerate() {
+        for sh in 0..SHARDS {
+            chunk_pos[c + 1][sh] = chunk_pos[c][sh] + (starts[sh + 1] - starts[sh]);
+        }
+    }
+    let local_to_tmp: Vec<Vec<u32>> = grouped
+        .par_iter()
+        .enumerate()
+        .map(|(c, (locals, starts))| {
+            let mut map = vec![0u32; locals.len()];
+            for sh in 0..SHARDS {
+                let ids = &merged[sh].2[chunk_pos[c][sh] as usize..chunk_pos[c + 1][sh] as usize];
+                let slice = &locals[starts[sh] as usize..starts[sh + 1] as usize];
+                for (&l, &id) in slice.iter().zip(ids) {
+                    map[l as usize] = shard_base[sh] + id;
+                }
+            }
+            map
+        })
+        .collect();
+    drop(grouped);
+    let mut gdf: Vec<u32> = Vec::with_capacity(total as usize);
+    let mut gkeys: Vec<&str> = Vec::with_capacity(total as usize);
+    for (interner, df, _) in &merged {
+        gdf.extend_from_slice(df);
+        gkeys.extend((0..interner.len() as u32).map(|i| interner.get(i)));
+    }
 
     // Vocabulary filters: min_df, max_df, then max_features by df.
     let v = &config.vocabulary;
@@ -295,6 +376,7 @@ pub fn train(
         .sum();
     let avgdl = if n > 0 { total_len / nf } else { 0.0 };
 
+    stage_done("vocabulary");
     // Weight, normalise and sort each item's vector by final term id.
     if progress.cancelled() {
         return Err(Error::Cancelled);
@@ -378,6 +460,7 @@ pub fn train(
         fwd_fields.extend_from_slice(&p.fields);
     }
 
+    stage_done("weight");
     // Inverted index by counting sort: items come out ascending per term.
     if progress.cancelled() {
         return Err(Error::Cancelled);
@@ -411,6 +494,7 @@ pub fn train(
         }
     }
 
+    stage_done("index");
     let ids = StrTable::from_iter((0..n).map(|i| catalog.id(i)));
     let titles = StrTable::from_iter((0..n).map(|i| catalog.title(i)));
     let mut id_order: Vec<u32> = (0..n as u32).collect();
@@ -472,8 +556,10 @@ pub fn train(
         inv_items: inv_items.into(),
         inv_weights: inv_weights.into(),
     };
+    stage_done("ids");
     let report = TrainReport {
         seconds: start.elapsed().as_secs_f64(),
+        stages,
         tokens_seen,
         terms_dropped,
     };
