@@ -238,11 +238,9 @@ pub fn train(
     }
     const SHARDS: usize = 64;
     let shard_of = |key: &str| {
-        use std::hash::{BuildHasher, Hash, Hasher};
-        let mut h = rustc_hash::FxBuildHasher.build_hasher();
-        key.hash(&mut h);
+        use std::hash::BuildHasher;
         // The high bits: FxHash's low bits are weak for short keys.
-        (h.finish() >> 58) as usize % SHARDS
+        (rustc_hash::FxBuildHasher.hash_one(key) >> 58) as usize % SHARDS
     };
     // Per chunk: its local ids grouped by shard (offsets per shard).
     let grouped: Vec<(Vec<u32>, Vec<u32>)> = chunks
