@@ -361,7 +361,9 @@ pub fn top_k_pruned(
         // Set aside the longest, weakest postings while their bounds stay
         // under the threshold; read the others.
         let mut aside: Vec<(u32, f32)> = Vec::new();
-        if next < terms.len() {
+        // Seeding costs passes over the items seen: only worth it when a
+        // posting list long enough to be set aside is left.
+        if terms[next..].iter().any(|x| x.3 >= long_list / 4) {
             seed(model, &query.terms, acc, touched, values, exclude, &mut top);
             let theta = top.threshold();
             let mut order: Vec<usize> = (next..terms.len()).collect();
@@ -379,6 +381,10 @@ pub fn top_k_pruned(
                 } else {
                     read_list(t, qw, acc, touched);
                 }
+            }
+        } else {
+            for &(t, qw, _, _) in &terms[next..] {
+                read_list(t, qw, acc, touched);
             }
         }
         #[cfg(test)]
