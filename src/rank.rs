@@ -199,6 +199,9 @@ thread_local! {
 thread_local! {
     /// Queries of this thread that skipped at least one posting list.
     static PRUNED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// Pruned queries completed from the set-aside postings / item by item.
+    static BY_LISTS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    static BY_ITEMS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Slack added to every upper bound so f32 rounding in the accumulator
@@ -415,12 +418,43 @@ pub fn top_k_pruned(
             }
         }
         touched.clear();
-        bounded.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.2.cmp(&b.2)));
-        for (ub, partial, d) in bounded {
-            if ub < top.threshold() {
-                break;
+        // Completing many candidates one by one can cost more than reading
+        // the set-aside postings: then read them, for the candidates only.
+        let aside_postings: usize = aside.iter().map(|&(t, _)| model.doc_freq(t)).sum();
+        let per_item = aside.len() + (model.meta.nonzeros as usize / model.len().max(1));
+        if bounded.len().saturating_mul(per_item) > 2 * aside_postings {
+            #[cfg(test)]
+            BY_LISTS.with(|p| p.set(p.get() + 1));
+            for &(_, partial, d) in &bounded {
+                // Marks the candidates (a partial score is never 0 here).
+                acc[d as usize] = partial.max(f32::MIN_POSITIVE);
             }
-            top.push(d, partial + exact_score(model, &aside, d));
+            for &(t, qw) in &aside {
+                let (items, weights) = model.postings(t);
+                for (&d, &w) in items.iter().zip(weights) {
+                    if let Some(slot) = acc.get_mut(d as usize)
+                        && *slot != 0.0
+                    {
+                        *slot += qw * w;
+                    }
+                }
+            }
+            for &(_, _, d) in &bounded {
+                let score = std::mem::take(&mut acc[d as usize]);
+                top.push(d, score);
+            }
+        } else {
+            #[cfg(test)]
+            if !aside.is_empty() {
+                BY_ITEMS.with(|p| p.set(p.get() + 1));
+            }
+            bounded.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.2.cmp(&b.2)));
+            for (ub, partial, d) in bounded {
+                if ub < top.threshold() {
+                    break;
+                }
+                top.push(d, partial + exact_score(model, &aside, d));
+            }
         }
         let mut out: Vec<(u32, f32)> = top.heap.into_iter().map(|c| (c.1, c.0)).collect();
         out.sort_unstable_by(better);
@@ -927,6 +961,8 @@ mod tests {
             titles.push(title);
         }
         PRUNED.with(|p| p.set(0));
+        BY_LISTS.with(|p| p.set(0));
+        BY_ITEMS.with(|p| p.set(0));
         let mut queries = 0usize;
         for sets in [
             &["char_ngrams=[0,0]"][..],
@@ -971,5 +1007,10 @@ mod tests {
         // The test is only worth something if pruning really happened.
         let pruned = PRUNED.with(|p| p.get());
         assert!(pruned * 4 > queries, "pruned {pruned} of {queries} queries");
+        let (lists, items) = (BY_LISTS.with(|p| p.get()), BY_ITEMS.with(|p| p.get()));
+        assert!(
+            lists > 0 && items > 0,
+            "completed by lists {lists}, by items {items}"
+        );
     }
 }
