@@ -273,6 +273,13 @@ impl TopK {
         }
     }
 
+    /// The kept items, best first.
+    fn into_sorted(self) -> Vec<(u32, f32)> {
+        let mut out: Vec<(u32, f32)> = self.heap.into_iter().map(|c| (c.1, c.0)).collect();
+        out.sort_unstable_by(better);
+        out
+    }
+
     fn threshold(&self) -> f32 {
         if self.heap.len() < self.k {
             0.0
@@ -456,9 +463,7 @@ pub fn top_k_pruned(
                 top.push(d, partial + exact_score(model, &aside, d));
             }
         }
-        let mut out: Vec<(u32, f32)> = top.heap.into_iter().map(|c| (c.1, c.0)).collect();
-        out.sort_unstable_by(better);
-        out
+        top.into_sorted()
     })
 }
 
@@ -520,26 +525,18 @@ pub fn top_k_exhaustive(
                 *slot += qw * w;
             }
         }
-        let mut heap: BinaryHeap<Candidate> = BinaryHeap::with_capacity(k + 1);
+        let mut top = TopK {
+            k,
+            heap: BinaryHeap::with_capacity(k + 1),
+        };
         for &i in touched.iter() {
             let s = std::mem::take(&mut acc[i as usize]);
-            if Some(i) == exclude || s <= 0.0 {
-                continue;
-            }
-            let c = Candidate(s, i);
-            if heap.len() < k {
-                heap.push(c);
-            } else if let Some(worst) = heap.peek()
-                && c < *worst
-            {
-                heap.pop();
-                heap.push(c);
+            if Some(i) != exclude {
+                top.push(i, s);
             }
         }
         touched.clear();
-        let mut out: Vec<(u32, f32)> = heap.into_iter().map(|c| (c.1, c.0)).collect();
-        out.sort_unstable_by(better);
-        out
+        top.into_sorted()
     })
 }
 
@@ -663,6 +660,16 @@ pub fn neighbours(model: &Model, query: &Query, k: usize, explain: bool) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A small deterministic generator, so the tests need no crate.
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
     use crate::catalog::{Catalog, CatalogOptions};
     use crate::jobs::NoProgress;
     use crate::model::{ModelConfig, train};
@@ -819,14 +826,7 @@ mod tests {
 
     #[test]
     fn top_k_equals_exhaustive_scoring_on_random_data() {
-        // A small deterministic generator so the test needs no crate.
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15u64);
         let words = [
             "red", "blue", "case", "phone", "kx", "ts3282b", "ink", "10b", "sony", "tv", "usb",
             "cable",
@@ -871,13 +871,7 @@ mod tests {
 
     #[test]
     fn ranking_equals_exhaustive_f64_ranking() {
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x2545_F491_4F6C_DD1Du64);
         // 200 words with a skewed distribution, so some postings are long.
         let vocab: Vec<String> = (0..200).map(|i| format!("w{}x{}", i % 37, i)).collect();
         let mut csv = String::from("id,title\n");
@@ -932,13 +926,7 @@ mod tests {
 
     #[test]
     fn pruned_top_k_equals_exhaustive_on_random_data() {
-        let mut state = 0x51_7CC1_B727_220Au64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x51_7CC1_B727_220Au64);
         // Zipf-like word use, so a few postings are long and many are short,
         // as in catalogues; some duplicate titles make exact ties.
         let vocab: Vec<String> = (0..400).map(|i| format!("t{i}")).collect();
