@@ -8,32 +8,13 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+use common::{run, run_env};
+
 /// Absolute path of a fixture of `tests/fixtures/compare/`.
 fn fixture(name: &str) -> String {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compare");
     p.join(name).to_str().expect("UTF-8 path").to_string()
-}
-
-/// Runs prodsim in `dir` with `env` set (and PRODSIM_MODELS cleared unless
-/// `env` sets it); returns (exit code, stdout, stderr). No run may panic.
-fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_prodsim"));
-    cmd.args(args)
-        .current_dir(dir)
-        .env_remove("SOURCE_DATE_EPOCH")
-        .env_remove("PRODSIM_MODELS");
-    cmd.envs(env.iter().copied());
-    let out = cmd.output().expect("cannot run prodsim");
-    let code = out.status.code().expect("prodsim was killed by a signal");
-    let stdout = String::from_utf8(out.stdout).expect("stdout is UTF-8");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "{args:?} panicked:\n{stderr}");
-    (code, stdout, stderr)
-}
-
-/// `run_env` on a whitespace-separated command line.
-fn run(dir: &Path, cmd: &str) -> (i32, String, String) {
-    run_env(dir, &cmd.split_whitespace().collect::<Vec<_>>(), &[])
 }
 
 /// Runs a command that must exit 0; returns stdout.

@@ -1,12 +1,37 @@
-//! Shared by the tests that drive the real binary in tmux: start a session,
-//! type, and poll `capture-pane` until the screen shows what is expected
-//! (with a timeout; never fixed sleeps).
+//! Shared by the tests that drive the real binary: run it on arguments
+//! ([`run_env`]), or in tmux: start a session, type, and poll
+//! `capture-pane` until the screen shows what is expected (with a timeout;
+//! never fixed sleeps).
 // Each test crate uses a different subset of these helpers.
 #![allow(dead_code)]
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+/// Runs prodsim in `dir`; returns (exit code, stdout, stderr).
+/// SOURCE_DATE_EPOCH and PRODSIM_MODELS are cleared unless `env` sets
+/// them, so the caller's environment cannot change a result. No run may
+/// panic.
+pub fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_prodsim"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("SOURCE_DATE_EPOCH")
+        .env_remove("PRODSIM_MODELS");
+    cmd.envs(env.iter().copied());
+    let out = cmd.output().expect("cannot run prodsim");
+    let code = out.status.code().expect("prodsim was killed by a signal");
+    let stdout = String::from_utf8(out.stdout).expect("stdout is UTF-8");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "{args:?} panicked:\n{stderr}");
+    (code, stdout, stderr)
+}
+
+/// [`run_env`] with the arguments of a whitespace-separated command line.
+pub fn run(dir: &Path, cmd: &str) -> (i32, String, String) {
+    run_env(dir, &cmd.split_whitespace().collect::<Vec<_>>(), &[])
+}
 
 /// Runs tmux, returning its stdout.
 pub fn tmux(args: &[&str]) -> String {
