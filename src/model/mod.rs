@@ -296,8 +296,9 @@ impl Model {
         self.term_max.get(term as usize).copied().unwrap_or(0.0)
     }
 
-    /// `(base, scale)` such that the weight of `term` in `item` is at most
-    /// `base * scale`; `(term_max, 1)` when the model has no per-item bounds.
+    /// A base such that the weight of `term` in any item is at most
+    /// `base * item_scale(item)`; the term's largest weight when the model
+    /// has no per-item bounds (then every scale is 1).
     pub fn weight_bound(&self, term: u32) -> f32 {
         if self.item_scale.is_empty() {
             self.term_max(term)
