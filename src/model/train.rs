@@ -239,7 +239,8 @@ pub fn train(
     const SHARDS: usize = 64;
     let shard_of = |key: &str| {
         use std::hash::BuildHasher;
-        // The high bits: FxHash's low bits are weak for short keys.
+        // The high bits: FxHash mixes by multiplying, which leaves the most
+        // entropy at the top of the word.
         (rustc_hash::FxBuildHasher.hash_one(key) >> 58) as usize % SHARDS
     };
     // Per chunk: its local ids grouped by shard (offsets per shard).
