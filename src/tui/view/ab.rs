@@ -13,7 +13,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
 /// Draws the A/B view in the main area.
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
@@ -547,18 +547,13 @@ pub fn trace(
         }
     }
     let rect = centered(area, 90, 85, (40, 10));
-    frame.render_widget(Clear, rect);
-    let block = pane(
-        t,
-        Span::styled(" Preprocessing trace, A and B (Esc closes) ", t.accent()),
-        true,
-    );
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll.min(u16::MAX as usize) as u16, 0)),
+    super::overlays::popup_in(
+        frame,
+        app,
+        " Preprocessing trace, A and B (Esc closes) ",
         rect,
+        lines,
+        scroll,
     );
 }
 
@@ -670,18 +665,13 @@ pub fn metrics(frame: &mut Frame, app: &App, scroll: usize, area: Rect) {
         ))),
     }
     let rect = centered(area, 90, 85, (40, 10));
-    frame.render_widget(Clear, rect);
-    let block = pane(
-        t,
-        Span::styled(" A/B metrics (Esc closes) ", t.accent()),
-        true,
-    );
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll.min(u16::MAX as usize) as u16, 0)),
+    super::overlays::popup_in(
+        frame,
+        app,
+        " A/B metrics (Esc closes) ",
         rect,
+        lines,
+        scroll,
     );
 }
 

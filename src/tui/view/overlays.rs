@@ -23,7 +23,8 @@ fn popup<'a>(
     popup_in(frame, app, title, rect, lines, scroll);
 }
 
-fn popup_in<'a>(
+/// A bordered, scrollable, wrapping popup of `lines` drawn over `rect`.
+pub(super) fn popup_in<'a>(
     frame: &mut Frame,
     app: &App,
     title: &'a str,
