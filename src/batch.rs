@@ -158,6 +158,8 @@ pub fn run(
         done += block.len() as u64;
         progress.update("batch", done, total);
     }
+    #[cfg(feature = "stats")]
+    eprintln!("{}", crate::rank::stats::report());
     Ok(items.len())
 }
 
