@@ -6,12 +6,18 @@
 #                  (a build that reads the catalogue before drawing has it
 #                  at the first frame),
 # then types a query one key at a time and times each key until the query
-# line shows it (echo), and until the breakdown pane explains a neighbour
-# of exactly the text typed so far (rank). Prints one row per model: median, min and max
+# line shows it (echo), and until the ranking of exactly the text typed so
+# far is on screen (rank: the breakdown pane explains a neighbour of that
+# text, or the neighbours pane lists its last word as not in the
+# vocabulary). Prints one row per model: median, min and max
 # over the runs, in milliseconds.
 #
 #   scripts/first_frame.sh [--bin PATH] [--runs N] [--catalog CSV]
-#                          [--query TEXT] [--size WxH] MODEL...
+#                          [--query TEXT] [--size WxH] [--while-loading] MODEL...
+#
+# --while-loading types the query right after the first frame, while the
+# catalogue is still being read (the catalogue column then includes that
+# competition); by default the query is typed once the catalogue is in.
 #
 # Defaults: target/release/prodsim, 5 runs, $BENCH_DATA/synth-1m.csv and the
 # models synth-1m-words.psm and synth-1m-default.psm there (BENCH_DATA
@@ -27,6 +33,7 @@ data=${BENCH_DATA:-$repo/bench-data}
 catalog="$data/synth-1m.csv"
 query="sony tv 55"
 size="120x40"
+while_loading=0
 models=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -35,7 +42,8 @@ while [ $# -gt 0 ]; do
         --catalog) catalog=$2; shift 2 ;;
         --query) query=$2; shift 2 ;;
         --size) size=$2; shift 2 ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        --while-loading) while_loading=1; shift ;;
+        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
         *) models+=("$1"); shift ;;
     esac
 done
@@ -106,14 +114,16 @@ for model in "${models[@]}"; do
         tmux new-session -d -s "$session" -x "$w" -y "$h" -c "$repo" \
             "$bin tui --catalog '$catalog' --model '$model'"
         t1=$(wait_for '[0-9]+ items')
-        t2=$(wait_gone 'catalogue loading')
         ff+=($((t1 - start)))
-        cat+=($((t2 - start)))
+        if [ "$while_loading" = 0 ]; then
+            t2=$(wait_gone 'catalogue loading')
+            cat+=($((t2 - start)))
+        fi
         # One key at a time: echo = the query line shows the prefix; rank =
-        # the breakdown pane explains a neighbour of exactly this prefix
-        # (its "query" row comes from the ranking, not from the input).
-        # A prefix without neighbours has no breakdown: not counted.
+        # the ranking of exactly this prefix is drawn (the breakdown's
+        # "query" row comes from the ranking, not from the input line).
         typed=""
+        loaded_at=""
         for ((i = 0; i < ${#query}; i++)); do
             c=${query:i:1}
             typed+=$c
@@ -122,9 +132,16 @@ for model in "${models[@]}"; do
             k1=$(wait_for "> $(ere "$typed")")
             echo_ms+=($((k1 - k0)))
             pat="query $(ere "$typed") *[│|]"
+            # A prefix without neighbours: its own "not in vocabulary" list.
+            last=$(printf '%s' "${typed##* }" | tr '[:upper:]' '[:lower:]')
+            [ -n "$last" ] && pat="$pat|not in vocabulary: (.*, )?$(ere "$last") *[│|]"
             deadline=$((k0 + 5000))
             while :; do
-                if screen | grep -Eq -- "$pat"; then
+                shot=$(screen)
+                if [ -z "$loaded_at" ] && ! grep -q 'catalogue loading' <<<"$shot"; then
+                    loaded_at=$(now_ms)
+                fi
+                if grep -Eq -- "$pat" <<<"$shot"; then
                     rank_ms+=($(($(now_ms) - k0)))
                     break
                 fi
@@ -134,6 +151,12 @@ for model in "${models[@]}"; do
                 fi
             done
         done
+        if [ "$while_loading" = 1 ]; then
+            # Seen while typing (to the resolution of the rank polls), or
+            # after.
+            [ -n "$loaded_at" ] || loaded_at=$(wait_gone 'catalogue loading')
+            cat+=($((loaded_at - start)))
+        fi
         cleanup
     done
     name=$(basename "$model")
@@ -143,6 +166,8 @@ for model in "${models[@]}"; do
     read -r rm _ rh < <(printf '%s\n' "${rank_ms[@]}" | stats)
     printf '%-28s %-22s %-22s %-18s %-18s\n' "$name" "$ffm ($ffl-$ffh)" "$cm ($cl-$ch)" \
         "$em ($eh)" "$rm ($rh)"
-    [ "$unranked" -eq 0 ] || echo "  ($unranked keys showed no neighbours within 5 s: not in the rank column)"
+    [ "$unranked" -eq 0 ] || echo "  ($unranked keys showed no ranking of their text within 5 s: not in the rank column)"
 done
-echo "runs: $runs, terminal ${w}x${h}, catalogue $(basename "$catalog"), query \"$query\", $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+when="after the catalogue is in"
+[ "$while_loading" = 0 ] || when="while the catalogue loads"
+echo "keys typed $when; runs: $runs, terminal ${w}x${h}, catalogue $(basename "$catalog"), query \"$query\", $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"

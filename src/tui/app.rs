@@ -415,6 +415,7 @@ pub struct JobStatus {
 
 /// The whole explorer state.
 pub struct App {
+    /// Loading, loaded or failed: see [`CatalogState`].
     pub catalog: CatalogState,
     /// Model A: the one opened (or swapped in).
     pub model: Arc<Model>,
@@ -628,6 +629,8 @@ impl App {
         if let Some(Overlay::Mismatch { .. }) = self.overlay {
             self.overlay = None;
         }
+        // Trained on the loaded catalogue: a held-back notice is moot.
+        self.pending_notice = None;
         self.rerank();
         self.dirty = true;
     }
