@@ -805,7 +805,19 @@ fn cmd_generate(a: &GenerateArgs, out: &mut dyn Write) -> Result<()> {
 fn cmd_tui(a: &TuiArgs) -> Result<()> {
     let model_path = a.models.resolve(&a.model)?;
     let model = load_model(&model_path)?;
-    let catalog = Catalog::load(&a.catalog, &model.config.catalog_options()?)?;
+    let catalog_options = model.config.catalog_options()?;
+    // The explorer reads the catalogue after its first frame; a file that
+    // cannot even be opened is still refused here, before the terminal
+    // changes, with the same message `Catalog::load` gives.
+    let file = std::fs::File::open(&a.catalog)
+        .map_err(|e| Error::io(&a.catalog, "read the catalogue", e))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(Error::input(format!(
+            "{}: is a directory, expected a file (read the catalogue)",
+            a.catalog.display()
+        ))
+        .into());
+    }
     let analyst = a
         .analyst
         .clone()
@@ -837,7 +849,8 @@ fn cmd_tui(a: &TuiArgs) -> Result<()> {
         (None, None) => Vec::new(),
     };
     open_explorer(crate::tui::Options {
-        catalog,
+        catalog: a.catalog.clone(),
+        catalog_options,
         model,
         model_path: Some(model_path),
         store,
@@ -893,11 +906,12 @@ pub fn run_default(out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
     if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
         let sample = crate::sample::Sample::at(&crate::sample::sample_dir());
         let (model, _) = crate::sample::ensure_model(&sample)?;
-        let catalog = Catalog::load(&sample.catalog, &model.config.catalog_options()?)?;
+        let catalog_options = model.config.catalog_options()?;
         let analyst = crate::labels::default_analyst();
         let store = crate::sample::open_labels(&sample, &analyst)?;
         return open_explorer(crate::tui::Options {
-            catalog,
+            catalog: sample.catalog.clone(),
+            catalog_options,
             model,
             model_path: Some(sample.model.clone()),
             store: Some(store),

@@ -1,7 +1,9 @@
 //! End to end: the real binary in a real terminal (tmux). Types a query,
 //! picks an item, opens the breakdown and the help, resizes, quits, and
 //! checks the screen by polling `capture-pane` until the expected text
-//! appears (with a timeout; no fixed sleeps). CI installs tmux.
+//! appears (with a timeout; no fixed sleeps). CI installs tmux. Also: a
+//! catalogue that fails to load (it is read after the first frame) is
+//! reported on screen while the model keeps answering.
 
 mod common;
 
@@ -159,6 +161,8 @@ fn retrain_with_stemming_compare_and_save_b() {
         format!("{bin} tui --catalog products.csv --model model.psm --k 5; echo $? > exit_code");
     let t = Tmux::start("retrain", dir.path(), &cmd, 80, 24);
     t.wait_text("15 items");
+    // Retraining needs the catalogue, which is read after the first frame.
+    t.wait_for("the catalogue", |s| !s.contains("catalogue loading"));
     t.literal("phones");
     t.wait_text("Replacement handset cord for kxts3282b phones");
     press(&t, &["Escape"]);
@@ -226,5 +230,47 @@ fn retrain_with_stemming_compare_and_save_b() {
 
     // Everything is saved: q quits at once.
     t.keys(&["q"]);
+    assert_eq!(t.exit_code(dir.path()), "0");
+}
+
+#[test]
+fn a_catalogue_that_fails_to_load_is_reported_on_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let good = std::fs::read_to_string(fixtures.join("products.csv")).unwrap();
+    std::fs::write(dir.path().join("products.csv"), &good).unwrap();
+    // The same rows and one more whose id repeats the first row's.
+    let first_row = good.lines().nth(1).unwrap();
+    std::fs::write(
+        dir.path().join("broken.csv"),
+        format!("{good}{first_row}\n"),
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_prodsim");
+    let st = Command::new(bin)
+        .args([
+            "train",
+            "--catalog",
+            "products.csv",
+            "--fields",
+            "title,brand",
+            "--out",
+            "model.psm",
+        ])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let cmd = format!("{bin} tui --catalog broken.csv --model model.psm; echo $? > exit_code");
+    let t = Tmux::start("badcat", dir.path(), &cmd, 200, 30);
+    let s = t.wait_text("broken.csv NOT loaded");
+    assert!(
+        s.contains("catalogue NOT loaded: broken.csv: line") && s.contains("duplicate id"),
+        "the reason is on screen:\n{s}"
+    );
+    // The model still answers.
+    t.literal("phones");
+    t.wait_text("Replacement handset cord for kxts3282b phones");
+    t.keys(&["Escape", "q"]);
     assert_eq!(t.exit_code(dir.path()), "0");
 }

@@ -11,8 +11,8 @@ use prodsim::jobs::NoProgress;
 use prodsim::labels::LabelStore;
 use prodsim::model::{ModelConfig, train};
 use prodsim::rank::{Query, neighbours};
-use prodsim::tui::action::{Action, Command, Side, Trained};
-use prodsim::tui::app::{App, Effect, FinderKind, Focus, Overlay};
+use prodsim::tui::action::{Action, Command, LoadedCatalog, Side, Trained};
+use prodsim::tui::app::{App, CatalogState, Effect, FinderKind, Focus, Overlay};
 use prodsim::tui::keymap::Mode;
 use prodsim::tui::theme::{ColorMode, Theme};
 use prodsim::tui::{key_to_action, view};
@@ -78,6 +78,14 @@ fn settle(app: &mut App) {
         }
         for e in effects {
             match e {
+                Effect::LoadCatalog { path, options } => {
+                    let result = Catalog::load(&path, &options)
+                        .map(|c| LoadedCatalog {
+                            catalog: Arc::new(c),
+                        })
+                        .map_err(|e| e.to_string());
+                    app.update(Action::CatalogLoaded(result));
+                }
                 Effect::Rank {
                     side,
                     generation,
@@ -117,7 +125,13 @@ fn settle(app: &mut App) {
                 }
                 Effect::BuildKeywordIndex => app.update(Action::KeywordIndexReady(Ok(()))),
                 Effect::Keyword { generation, query } => {
-                    let index = KeywordIndex::build(&app.catalog, &NoProgress).unwrap();
+                    let index = KeywordIndex::build(
+                        app.catalog
+                            .ready()
+                            .expect("keyword index before the catalogue"),
+                        &NoProgress,
+                    )
+                    .unwrap();
                     let result = index
                         .search(&query, 200)
                         .map(|h| h.into_iter().map(|h| (h.row, h.score)).collect())
@@ -146,13 +160,17 @@ fn settle(app: &mut App) {
                     target: _,
                     reread,
                 } => {
-                    let result =
-                        prodsim::tui::app::train_on(&app.catalog, &config, reread, &NoProgress)
-                            .map(|m| Trained {
-                                model: Arc::new(m),
-                                seconds: 0.25,
-                            })
-                            .map_err(|e| e.to_string());
+                    let result = prodsim::tui::app::train_on(
+                        app.catalog.ready().expect("trained before the catalogue"),
+                        &config,
+                        reread,
+                        &NoProgress,
+                    )
+                    .map(|m| Trained {
+                        model: Arc::new(m),
+                        seconds: 0.25,
+                    })
+                    .map_err(|e| e.to_string());
                     app.update(Action::TrainDone { generation, result });
                 }
                 Effect::CancelTrain { .. } => {}
@@ -460,7 +478,253 @@ fn fingerprint_mismatch_offers_retraining() {
     cmd(&mut app, Command::Retrain);
     assert!(app.overlay.is_none());
     assert_eq!(app.model.len(), 1, "retrained on the loaded catalogue");
-    assert_eq!(app.model.meta.catalog_fingerprint, app.catalog.fingerprint);
+    assert_eq!(
+        app.model.meta.catalog_fingerprint,
+        app.catalog.ready().unwrap().fingerprint
+    );
+}
+
+/// The catalogue read an explorer asked for, not yet run.
+struct PendingLoad {
+    path: std::path::PathBuf,
+    options: prodsim::catalog::CatalogOptions,
+}
+
+/// An explorer opened the way `prodsim tui` opens it: on the fixture's
+/// model, with the catalogue at `catalog` still to be read. Its only
+/// effect at start is that read, returned to run when the test chooses.
+fn loading_app(catalog: &Path) -> (App, PendingLoad) {
+    let model = app().model.clone();
+    let options = model.config.catalog_options().unwrap();
+    let theme = Theme::new(ColorMode::None, false);
+    let mut app = App::loading(catalog.to_path_buf(), options, model, theme);
+    app.k = 10;
+    let mut effects = app.take_effects();
+    assert_eq!(effects.len(), 1, "{effects:?}");
+    let Some(Effect::LoadCatalog { path, options }) = effects.pop() else {
+        panic!("the first effect reads the catalogue: {effects:?}");
+    };
+    assert_eq!(path, catalog);
+    (app, PendingLoad { path, options })
+}
+
+/// Runs the catalogue read as the worker does and delivers the result.
+fn finish_load(app: &mut App, load: PendingLoad) {
+    let result = Catalog::load(&load.path, &load.options)
+        .map(|c| LoadedCatalog {
+            catalog: Arc::new(c),
+        })
+        .map_err(|e| e.to_string());
+    app.update(Action::CatalogLoaded(result));
+}
+
+fn write_temp(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let dir = tempfile::tempdir().unwrap().keep();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn the_first_frame_needs_only_the_model_and_the_catalogue_loads_after() {
+    let (mut app, load) = loading_app(&fixture("products.csv"));
+    assert!(matches!(app.catalog, CatalogState::Loading { .. }));
+    assert_eq!(app.mode(), Mode::Query, "the query line has focus at once");
+    assert!(
+        app.overlay.is_none(),
+        "no notice before the catalogue is in"
+    );
+
+    // Typing ranks, item picking and walking work from the model alone.
+    typed(&mut app, "canon ink");
+    assert!(!ids(&app).is_empty());
+    cmd(&mut app, Command::Back);
+    cmd(&mut app, Command::PickItem);
+    typed(&mut app, "pixma");
+    cmd(&mut app, Command::Confirm);
+    assert!(matches!(app.query, Some(Query::Item(_))));
+    assert!(app.ranking.is_some());
+
+    // What needs the catalogue says it is loading instead of failing.
+    cmd(&mut app, Command::KeywordSearch);
+    assert!(
+        app.take_effects().is_empty(),
+        "no keyword index without the catalogue"
+    );
+    let screen = text(&render(&mut app, 120, 40));
+    assert!(
+        screen.contains("catalogue loading... the keyword index is built when it is in"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("products.csv (catalogue loading...)"),
+        "{screen}"
+    );
+
+    // The catalogue arrives: the keyword index build starts for the open
+    // search, the status line drops the note, no mismatch (same file).
+    finish_load(&mut app, load);
+    assert!(app.catalog.ready().is_some());
+    assert!(app.overlay.is_none());
+    assert!(
+        matches!(&app.take_effects()[..], [Effect::BuildKeywordIndex]),
+        "the waiting keyword search starts its index"
+    );
+    app.update(Action::KeywordIndexReady(Ok(())));
+    typed(&mut app, "brand:logitech");
+    let f = app.finder.as_ref().unwrap();
+    assert!(!f.items.is_empty(), "keyword search works once loaded");
+    let screen = text(&render(&mut app, 120, 40));
+    assert!(!screen.contains("catalogue loading"), "{screen}");
+}
+
+#[test]
+fn details_and_retraining_wait_for_the_catalogue() {
+    let (mut app, load) = loading_app(&fixture("products.csv"));
+    typed(&mut app, "sony headphones");
+    cmd(&mut app, Command::Back);
+    cmd(&mut app, Command::Details);
+    let item = app.selected_item().unwrap();
+    let screen = text(&render(&mut app, 120, 40));
+    assert!(screen.contains(app.model.item_id(item)), "{screen}");
+    assert!(
+        screen.contains("catalogue loading... the other columns show when it is in"),
+        "{screen}"
+    );
+    cmd(&mut app, Command::Back);
+
+    // Retraining from the options panel is refused, with the reason.
+    cmd(&mut app, Command::Options);
+    cmd(&mut app, Command::Retrain);
+    assert!(app.training.is_none());
+    assert!(
+        !app.take_effects()
+            .iter()
+            .any(|e| matches!(e, Effect::Train { .. })),
+        "no training without the catalogue"
+    );
+    let Some(Overlay::Options(panel)) = &app.overlay else {
+        panic!("the options panel stays open");
+    };
+    assert_eq!(
+        panel.message.as_deref(),
+        Some("cannot retrain yet: the catalogue is still loading")
+    );
+    cmd(&mut app, Command::Back);
+
+    // Loaded: details show every column and retraining runs.
+    finish_load(&mut app, load);
+    cmd(&mut app, Command::Details);
+    let screen = text(&render(&mut app, 120, 40));
+    assert!(screen.contains("brand"), "every column:\n{screen}");
+    assert!(!screen.contains("catalogue loading"), "{screen}");
+    cmd(&mut app, Command::Back);
+    cmd(&mut app, Command::Options);
+    cmd(&mut app, Command::Retrain);
+    assert!(app.b.is_some(), "model B trained on the loaded catalogue");
+}
+
+#[test]
+fn mismatch_found_on_load_waits_until_the_user_is_not_typing() {
+    let other = write_temp("other.csv", b"id,title,brand\nx1,Sony TV,Sony\n");
+
+    // Loaded before any key: the notice opens at once, as before.
+    let (mut app, load) = loading_app(&other);
+    finish_load(&mut app, load);
+    assert_eq!(app.mode(), Mode::Notice);
+
+    // Loaded while typing: the keys keep going to the query line (a `q`
+    // must not quit, an `r` must not retrain) until the user leaves it.
+    let (mut app, load) = loading_app(&other);
+    typed(&mut app, "so");
+    finish_load(&mut app, load);
+    assert_eq!(app.mode(), Mode::Query);
+    assert!(app.status.contains("do not match"), "{}", app.status);
+    typed(&mut app, "qr");
+    assert_eq!(app.input.text, "soqr");
+    assert!(!app.should_quit && app.training.is_none());
+    cmd(&mut app, Command::Back);
+    assert_eq!(app.mode(), Mode::Notice, "the notice opens in the panes");
+    let Some(Overlay::Mismatch { message }) = &app.overlay else {
+        panic!("mismatch notice");
+    };
+    assert!(message.contains("other.csv"), "{message}");
+    cmd(&mut app, Command::Retrain);
+    assert_eq!(app.model.len(), 1, "retrained on the loaded catalogue");
+}
+
+#[test]
+fn a_catalogue_that_fails_to_load_is_reported_and_the_model_keeps_working() {
+    let bad = write_temp(
+        "broken.csv",
+        b"id,title,brand\na1,Sony TV,Sony\na1,Sony Radio,Sony\n",
+    );
+    let (mut app, load) = loading_app(&bad);
+    finish_load(&mut app, load);
+    let CatalogState::Failed { error, .. } = &app.catalog else {
+        panic!("the load fails: {:?}", app.catalog);
+    };
+    assert!(
+        error.contains("broken.csv") && error.contains("line 3") && error.contains("duplicate id"),
+        "{error}"
+    );
+    assert!(app.overlay.is_none());
+    assert!(
+        app.status.starts_with("catalogue NOT loaded: ") && app.status.contains("duplicate id"),
+        "{}",
+        app.status
+    );
+    let screen = text(&render(&mut app, 120, 40));
+    assert!(screen.contains("broken.csv NOT loaded"), "{screen}");
+
+    // Ranking still answers from the model.
+    typed(&mut app, "sony headphones");
+    assert!(!ids(&app).is_empty());
+    let screen = text(&render(&mut app, 120, 40));
+    assert!(
+        screen.contains("broken.csv NOT loaded"),
+        "the status line keeps saying so:\n{screen}"
+    );
+
+    // Keyword search and retraining say why they cannot run.
+    cmd(&mut app, Command::Back);
+    cmd(&mut app, Command::KeywordSearch);
+    assert!(app.take_effects().is_empty());
+    let screen = text(&render(&mut app, 120, 40));
+    assert!(screen.contains("the catalogue did not load"), "{screen}");
+    cmd(&mut app, Command::Back);
+    cmd(&mut app, Command::Options);
+    cmd(&mut app, Command::Retrain);
+    assert!(app.training.is_none());
+    let Some(Overlay::Options(panel)) = &app.overlay else {
+        panic!("the options panel stays open");
+    };
+    let msg = panel.message.as_deref().unwrap_or("");
+    assert!(
+        msg.contains("did not load") && msg.contains("duplicate id"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn labelling_works_while_the_catalogue_loads() {
+    let mut labelled = app();
+    let store = labelled.store.take().unwrap();
+    let before = store.len();
+    drop(labelled);
+    let (mut app, _load) = loading_app(&fixture("products.csv"));
+    app.store = Some(store);
+    app.analyst = "tester".into();
+    typed(&mut app, "canon ink");
+    cmd(&mut app, Command::Back);
+    let first = ids(&app)[0].clone();
+    cmd(&mut app, Command::Grade(2));
+    assert!(matches!(app.catalog, CatalogState::Loading { .. }));
+    let store = app.store.as_ref().unwrap();
+    assert_eq!(store.len(), before + 1, "{}", app.status);
+    assert_eq!(app.label_of(&first), Some(2));
+    cmd(&mut app, Command::Undo);
+    assert_eq!(app.label_of(&first), None);
 }
 
 // ---- rendering -----------------------------------------------------------
@@ -561,6 +825,23 @@ fn snapshot_ascii_and_mismatch() {
         let buf = render(&mut app, w, h);
         insta::assert_snapshot!(format!("mismatch_{w}x{h}"), text(&buf));
     }
+}
+
+#[test]
+fn snapshot_while_the_catalogue_loads() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let (mut app, _load) = loading_app(&fixture("products.csv"));
+        typed(&mut app, "sony headphones");
+        cmd(&mut app, Command::Back);
+        let buf = render(&mut app, w, h);
+        insta::assert_snapshot!(format!("loading_{w}x{h}"), text(&buf));
+    }
+    let (mut app, _load) = loading_app(&fixture("products.csv"));
+    typed(&mut app, "ssd");
+    cmd(&mut app, Command::Back);
+    cmd(&mut app, Command::Details);
+    let buf = render(&mut app, 80, 24);
+    insta::assert_snapshot!("details_loading_80x24", text(&buf));
 }
 
 /// Cells of a row whose symbols spell `needle`, with their styles.
@@ -1040,7 +1321,7 @@ fn retraining_makes_model_b_and_the_ab_view_shows_movements() {
     let (m, _) = {
         let mut c = app.model.config.clone();
         c.set("stemmer=english").unwrap();
-        train(&app.catalog, &c, &NoProgress).unwrap()
+        train(app.catalog.ready().unwrap(), &c, &NoProgress).unwrap()
     };
     let b_id = m.meta.model_id.clone();
     app.update(Action::TrainDone {
@@ -1181,7 +1462,7 @@ fn cancelling_a_retraining_drops_its_result() {
         [Effect::CancelTrain { generation: g }] => assert_eq!(*g, generation),
         other => panic!("{other:?}"),
     }
-    let (m, _) = train(&app.catalog, &config, &NoProgress).unwrap();
+    let (m, _) = train(app.catalog.ready().unwrap(), &config, &NoProgress).unwrap();
     // ...and a result that arrives anyway is not installed.
     app.update(Action::TrainDone {
         generation,
@@ -1214,7 +1495,12 @@ fn cancel_flag_stops_training() {
         }
     }
     let app = app();
-    let r = prodsim::tui::app::train_on(&app.catalog, &app.model.config, false, &Cancelled);
+    let r = prodsim::tui::app::train_on(
+        app.catalog.ready().expect("trained before the catalogue"),
+        &app.model.config,
+        false,
+        &Cancelled,
+    );
     assert!(matches!(r, Err(prodsim::error::Error::Cancelled)));
 }
 
@@ -1502,8 +1788,13 @@ fn changing_fields_rereads_the_catalogue_for_b() {
             ..
         } = e
         {
-            let m =
-                prodsim::tui::app::train_on(&app.catalog, &config, reread, &NoProgress).unwrap();
+            let m = prodsim::tui::app::train_on(
+                app.catalog.ready().expect("trained before the catalogue"),
+                &config,
+                reread,
+                &NoProgress,
+            )
+            .unwrap();
             app.update(Action::TrainDone {
                 generation,
                 result: Ok(Trained {

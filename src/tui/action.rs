@@ -3,6 +3,7 @@
 //! and `App::update` is the only place state changes.
 
 use crate::ab::Overlap;
+use crate::catalog::Catalog;
 use crate::eval::EvalReport;
 use crate::model::Model;
 use crate::rank::{Query, Ranking};
@@ -129,6 +130,22 @@ impl std::fmt::Debug for Trained {
     }
 }
 
+/// A catalogue read by the worker, shared. Its `Debug` names the file and
+/// the row count instead of printing every row.
+#[derive(Clone)]
+pub struct LoadedCatalog {
+    pub catalog: Arc<Catalog>,
+}
+
+impl std::fmt::Debug for LoadedCatalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedCatalog")
+            .field("path", &self.catalog.path)
+            .field("rows", &self.catalog.len())
+            .finish()
+    }
+}
+
 /// Both models' evaluation on one snapshot of the judgements, and for each
 /// judged query the neighbours of B (top k) nobody has judged yet.
 #[derive(Debug, Clone)]
@@ -146,6 +163,8 @@ pub enum Action {
     Input(char),
     /// The terminal was resized.
     Resize(u16, u16),
+    /// The catalogue was read (or could not be: the message says why).
+    CatalogLoaded(Result<LoadedCatalog, String>),
     /// A ranking finished on the worker (by model A or B).
     RankingReady {
         side: Side,

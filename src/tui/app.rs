@@ -14,13 +14,13 @@ pub use options::{OptionRow, OptionsPanel, ValueKind};
 use super::action::{Action, Command, Side};
 use super::keymap::Mode;
 use super::theme::Theme;
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, CatalogOptions};
 use crate::eval::{EvalReport, PairScore};
 use crate::labels::{LabelStore, Provenance};
 use crate::model::{Model, ModelConfig};
 use crate::rank::{Query, Ranking, TokenContribution};
 use crate::text::TraceStage;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The grades analysts choose from: 0..names.len(), or yes/no.
@@ -122,9 +122,62 @@ impl EvalView {
     }
 }
 
+/// The catalogue as far as the explorer has it. The first frame needs only
+/// the model (it holds every item's id and title), so the CSV is read on a
+/// worker after it; until then details, keyword search, the key column and
+/// retraining wait, and the model/catalogue fingerprint check waits too.
+#[derive(Debug, Clone)]
+pub enum CatalogState {
+    /// Being read on a worker.
+    Loading {
+        path: PathBuf,
+    },
+    Ready(Arc<Catalog>),
+    /// Reading it failed; the message says why (file, line, what to fix).
+    Failed {
+        path: PathBuf,
+        error: String,
+    },
+}
+
+impl CatalogState {
+    /// The catalogue, once loaded.
+    pub fn ready(&self) -> Option<&Arc<Catalog>> {
+        match self {
+            CatalogState::Ready(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The catalogue file, in every state.
+    pub fn path(&self) -> &Path {
+        match self {
+            CatalogState::Loading { path } | CatalogState::Failed { path, .. } => path,
+            CatalogState::Ready(c) => &c.path,
+        }
+    }
+
+    /// Why the catalogue cannot be used yet, for messages: `None` once it
+    /// is loaded.
+    pub fn unavailable(&self) -> Option<String> {
+        match self {
+            CatalogState::Ready(_) => None,
+            CatalogState::Loading { .. } => Some("the catalogue is still loading".into()),
+            CatalogState::Failed { error, .. } => {
+                Some(format!("the catalogue did not load: {error}"))
+            }
+        }
+    }
+}
+
 /// Work the runtime must start for the app.
 #[derive(Debug, Clone)]
 pub enum Effect {
+    /// Read the catalogue file (once, after the first frame).
+    LoadCatalog {
+        path: PathBuf,
+        options: CatalogOptions,
+    },
     /// Rank the query with model A or B.
     Rank {
         side: Side,
@@ -362,7 +415,8 @@ pub struct JobStatus {
 
 /// The whole explorer state.
 pub struct App {
-    pub catalog: Arc<Catalog>,
+    /// Loading, loaded or failed: see [`CatalogState`].
+    pub catalog: CatalogState,
     /// Model A: the one opened (or swapped in).
     pub model: Arc<Model>,
     /// The file model A came from; saving B defaults to its directory.
@@ -415,16 +469,51 @@ pub struct App {
     eval_generation: u64,
     b_rank_generation: u64,
     train_generation: u64,
+    /// The mismatch notice, held back while the user is typing: a notice
+    /// that pops up under the fingers would take the next keys (`q`
+    /// quits, `r` retrains).
+    pending_notice: Option<Overlay>,
+    /// True once any key reached `update`.
+    keys_seen: bool,
 }
 
 /// Largest `k` the explorer asks for.
 pub const MAX_K: usize = 200;
 
 impl App {
-    /// A new explorer on a catalogue and a model. If the model was trained on
-    /// another catalogue the mismatch notice opens first.
+    /// A new explorer on a loaded catalogue and a model. If the model was
+    /// trained on another catalogue the mismatch notice opens first.
     pub fn new(catalog: Arc<Catalog>, model: Arc<Model>, theme: Theme) -> App {
-        let mut app = App {
+        let mut app = App::with_catalog(CatalogState::Ready(catalog), model, theme);
+        app.check_fingerprint();
+        app
+    }
+
+    /// A new explorer that draws from the model at once and asks for the
+    /// catalogue to be read on a worker ([`Effect::LoadCatalog`]); it
+    /// arrives as [`Action::CatalogLoaded`].
+    pub fn loading(
+        catalog_path: PathBuf,
+        options: CatalogOptions,
+        model: Arc<Model>,
+        theme: Theme,
+    ) -> App {
+        let mut app = App::with_catalog(
+            CatalogState::Loading {
+                path: catalog_path.clone(),
+            },
+            model,
+            theme,
+        );
+        app.effects.push(Effect::LoadCatalog {
+            path: catalog_path,
+            options,
+        });
+        app
+    }
+
+    fn with_catalog(catalog: CatalogState, model: Arc<Model>, theme: Theme) -> App {
+        App {
             catalog,
             draft: model.config.clone(),
             picker_model: model.clone(),
@@ -465,25 +554,69 @@ impl App {
             eval_generation: 0,
             b_rank_generation: 0,
             train_generation: 0,
-        };
-        app.check_fingerprint();
-        app
+            pending_notice: None,
+            keys_seen: false,
+        }
     }
 
+    /// Opens the mismatch notice when the loaded catalogue is not the one
+    /// the model was trained on (held back while the user types).
     fn check_fingerprint(&mut self) {
+        let Some(catalog) = self.catalog.ready() else {
+            return;
+        };
         let m = &self.model.meta;
-        if m.catalog_fingerprint != self.catalog.fingerprint {
-            self.overlay = Some(Overlay::Mismatch {
+        if m.catalog_fingerprint != catalog.fingerprint {
+            let notice = Overlay::Mismatch {
                 message: format!(
                     "The model {} was trained on a different catalogue ({}, sha256 {}...) than the one loaded ({}, sha256 {}...). \
                      Neighbours and scores may refer to items that changed or no longer exist.",
                     m.model_id,
                     m.catalog_file,
                     m.catalog_fingerprint.get(..12).unwrap_or(""),
-                    self.catalog.path.display(),
-                    self.catalog.fingerprint.get(..12).unwrap_or(""),
+                    catalog.path.display(),
+                    catalog.fingerprint.get(..12).unwrap_or(""),
                 ),
-            });
+            };
+            if self.can_interrupt() {
+                self.overlay = Some(notice);
+            } else {
+                self.pending_notice = Some(notice);
+                self.status = "model and catalogue do not match: the notice opens when you leave the input (Esc)".into();
+            }
+        }
+    }
+
+    /// True when a notice may open without taking keys meant for
+    /// something else: before the first key, or in the panes with nothing
+    /// open.
+    fn can_interrupt(&self) -> bool {
+        !self.keys_seen || matches!(self.mode(), Mode::Normal | Mode::Compare)
+    }
+
+    /// The catalogue worker finished.
+    fn catalog_loaded(&mut self, result: Result<Arc<Catalog>, String>) {
+        let path = self.catalog.path().to_path_buf();
+        match result {
+            Ok(catalog) => {
+                self.catalog = CatalogState::Ready(catalog);
+                self.check_fingerprint();
+                // A keyword search opened while loading can start now.
+                if self
+                    .finder
+                    .as_ref()
+                    .is_some_and(|f| f.kind == FinderKind::Keyword)
+                    && !self.keyword_index_ready
+                {
+                    self.effects.push(Effect::BuildKeywordIndex);
+                }
+            }
+            Err(error) => {
+                self.status = format!(
+                    "catalogue NOT loaded: {error} (neighbours still work from the model; details, keyword search and retraining need the catalogue)"
+                );
+                self.catalog = CatalogState::Failed { path, error };
+            }
         }
     }
 
@@ -496,6 +629,8 @@ impl App {
         if let Some(Overlay::Mismatch { .. }) = self.overlay {
             self.overlay = None;
         }
+        // Trained on the loaded catalogue: a held-back notice is moot.
+        self.pending_notice = None;
         self.rerank();
         self.dirty = true;
     }
@@ -958,8 +1093,10 @@ impl App {
                 generation: self.finder_generation,
                 pattern: String::new(),
             }),
+            // The index is built from the catalogue: while it loads the
+            // finder says so and the build starts when it arrives.
             FinderKind::Keyword => {
-                if !self.keyword_index_ready {
+                if self.catalog.ready().is_some() && !self.keyword_index_ready {
                     self.effects.push(Effect::BuildKeywordIndex);
                 }
             }
@@ -1075,10 +1212,22 @@ impl App {
 
     /// The only state transition.
     pub fn update(&mut self, action: Action) {
+        if matches!(action, Action::Command(_) | Action::Input(_)) {
+            self.keys_seen = true;
+        }
+        self.apply(action);
+        if self.pending_notice.is_some() && self.overlay.is_none() && self.can_interrupt() {
+            self.overlay = self.pending_notice.take();
+            self.dirty = true;
+        }
+    }
+
+    fn apply(&mut self, action: Action) {
         self.dirty = true;
         match action {
             Action::Command(cmd) => self.command(cmd),
             Action::Input(c) => self.input_char(c),
+            Action::CatalogLoaded(result) => self.catalog_loaded(result.map(|c| c.catalog)),
             Action::Resize(w, h) => self.size = (w, h),
             Action::RankingReady {
                 side: Side::A,
@@ -1171,13 +1320,14 @@ impl App {
                     match result {
                         Ok(hits) => {
                             let model = &self.model;
-                            let catalog = &self.catalog;
+                            // Hits are catalogue rows: the index was built
+                            // from the loaded catalogue.
+                            let catalog = self.catalog.ready();
                             f.items = hits
                                 .into_iter()
                                 .filter_map(|(row, score)| {
-                                    model
-                                        .find_item(catalog.id(row as usize))
-                                        .map(|i| (i, score as f64))
+                                    let id = catalog?.id(row as usize);
+                                    model.find_item(id).map(|i| (i, score as f64))
                                 })
                                 .collect();
                             f.total = f.items.len();
@@ -1542,6 +1692,10 @@ impl App {
             C::NextTab | C::SortNext | C::ThresholdUp | C::ThresholdDown => {}
             C::Retrain => {
                 // From the mismatch notice: model A, its own config, this catalogue.
+                if let Some(why) = self.catalog.unavailable() {
+                    self.status = format!("cannot retrain: {why}");
+                    return;
+                }
                 self.overlay = None;
                 let config = self.model.config.clone();
                 self.start_training(config, Side::A, Vec::new());

@@ -1,7 +1,8 @@
 //! The explorer: the only code that touches the terminal. `run` sets the
 //! terminal up (and always restores it, also on panic), starts the workers
 //! and loops: wait for an event, turn it into an `Action`, `update`, draw
-//! only when something changed.
+//! only when something changed. The first frame is drawn from the model
+//! alone; the catalogue is read on a worker meanwhile.
 
 pub mod action;
 pub mod app;
@@ -10,7 +11,7 @@ pub mod theme;
 pub mod view;
 mod worker;
 
-use crate::catalog::Catalog;
+use crate::catalog::CatalogOptions;
 use crate::model::Model;
 use action::Action;
 use anyhow::Result;
@@ -28,7 +29,10 @@ use std::sync::mpsc;
 
 /// What the explorer opens.
 pub struct Options {
-    pub catalog: Catalog,
+    /// The catalogue file, read on a worker after the first frame.
+    pub catalog: std::path::PathBuf,
+    /// How to read it (the model's id column and fields).
+    pub catalog_options: CatalogOptions,
     pub model: Model,
     /// The file the model was opened from (saving model B defaults to
     /// its directory).
@@ -108,9 +112,8 @@ impl Drop for TerminalGuard {
 /// Runs the explorer until the user quits.
 pub fn run(opts: Options) -> Result<()> {
     let theme = theme::Theme::from_env(opts.ascii);
-    let catalog = Arc::new(opts.catalog);
     let model = Arc::new(opts.model);
-    let mut app = App::new(catalog.clone(), model.clone(), theme);
+    let mut app = App::loading(opts.catalog, opts.catalog_options, model.clone(), theme);
     app.model_path = opts.model_path;
     if let Some(store) = &opts.store
         && !store.warnings().is_empty()
@@ -138,7 +141,7 @@ pub fn run(opts: Options) -> Result<()> {
 
     let (tx, rx) = mpsc::channel::<Msg>();
     spawn_input_thread(tx.clone());
-    let mut workers = worker::Workers::start(catalog, model, tx);
+    let mut workers = worker::Workers::start(model, tx);
     let result = event_loop(&mut terminal, &mut app, &rx, &mut workers);
     // Every label is already durable; compacting only tidies the file.
     if let Some(store) = &mut app.store

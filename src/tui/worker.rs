@@ -1,11 +1,11 @@
-//! Background work for the explorer: ranking (by model A and by model B),
-//! fuzzy matching, the keyword index, retraining, the A/B figures and
-//! saving run on their own threads and report back through the event
-//! queue. Each request carries a generation; the app drops results of any
-//! generation but the newest.
+//! Background work for the explorer: reading the catalogue, ranking (by
+//! model A and by model B), fuzzy matching, the keyword index, retraining,
+//! the A/B figures and saving run on their own threads and report back
+//! through the event queue. Each request carries a generation; the app
+//! drops results of any generation but the newest.
 
 use super::Msg;
-use super::action::{Action, Side, Trained};
+use super::action::{Action, LoadedCatalog, Side, Trained};
 use super::app::{self, App, Effect};
 use crate::catalog::Catalog;
 use crate::index::KeywordIndex;
@@ -174,15 +174,51 @@ fn serial(tx: Sender<Msg>) -> Arc<Latest<Job>> {
     slot
 }
 
+/// The fuzzy picker's worker once it is up, and the newest search asked
+/// for before that.
+#[derive(Default)]
+struct FuzzySlot {
+    worker: Option<crate::fuzzy::FuzzyWorker>,
+    pending: Option<(String, u64)>,
+}
+
+/// Starts the fuzzy picker on a thread of its own: copying a million
+/// titles out of the model takes longer than the first frame may (about
+/// 0.15 s at 1M items). A search asked for meanwhile waits in the slot.
+fn start_fuzzy(model: Arc<Model>, tx: Sender<Msg>) -> Arc<Mutex<FuzzySlot>> {
+    let slot = Arc::new(Mutex::new(FuzzySlot::default()));
+    let shared = slot.clone();
+    std::thread::spawn(move || {
+        let titles: Vec<String> = (0..model.len() as u32)
+            .map(|i| model.title(i).to_string())
+            .collect();
+        let worker = crate::fuzzy::FuzzyWorker::start(titles, move |ev| {
+            let _ = tx.send(Msg::Act(Action::PickerReady {
+                generation: ev.generation,
+                items: ev.items,
+                total: ev.total,
+                done: ev.done,
+                millis: ev.millis,
+            }));
+        });
+        if let Ok(mut s) = shared.lock() {
+            if let Some((pattern, generation)) = s.pending.take() {
+                worker.submit(pattern, generation);
+            }
+            s.worker = Some(worker);
+        }
+    });
+    slot
+}
+
 /// The explorer's worker threads.
 pub struct Workers {
     tx: Sender<Msg>,
-    catalog: Arc<Catalog>,
     /// One slot and thread per model, so A's and B's rankings of the same
     /// keystroke do not overwrite each other.
     rank_a: Arc<Latest<RankRequest>>,
     rank_b: Arc<Latest<RankRequest>>,
-    fuzzy: crate::fuzzy::FuzzyWorker,
+    fuzzy: Arc<Mutex<FuzzySlot>>,
     keyword_index: Arc<Mutex<Option<Arc<KeywordIndex>>>>,
     keyword_building: bool,
     /// Cancellation flags of the trainings still running, by generation.
@@ -192,30 +228,18 @@ pub struct Workers {
 }
 
 impl Workers {
-    pub fn start(catalog: Arc<Catalog>, model: Arc<Model>, tx: Sender<Msg>) -> Workers {
+    /// Starts the workers; `model` is the one whose titles the fuzzy
+    /// picker searches (the app's `picker_model`). Nothing here is O(items)
+    /// on the calling thread: the first frame is drawn right after.
+    pub fn start(model: Arc<Model>, tx: Sender<Msg>) -> Workers {
         let (rank_a, wake_a) = latest::<RankRequest>();
         let (rank_b, wake_b) = latest::<RankRequest>();
         spawn_ranker(rank_a.clone(), wake_a, tx.clone());
         spawn_ranker(rank_b.clone(), wake_b, tx.clone());
-        let titles: Vec<String> = (0..model.len() as u32)
-            .map(|i| model.title(i).to_string())
-            .collect();
-        let fuzzy = {
-            let tx = tx.clone();
-            crate::fuzzy::FuzzyWorker::start(titles, move |ev| {
-                let _ = tx.send(Msg::Act(Action::PickerReady {
-                    generation: ev.generation,
-                    items: ev.items,
-                    total: ev.total,
-                    done: ev.done,
-                    millis: ev.millis,
-                }));
-            })
-        };
+        let fuzzy = start_fuzzy(model, tx.clone());
         let (ab_overlap, ab_eval) = (serial(tx.clone()), serial(tx.clone()));
         Workers {
             tx,
-            catalog,
             rank_a,
             rank_b,
             fuzzy,
@@ -252,18 +276,51 @@ impl Workers {
                         model,
                     })
                 }
+                Effect::LoadCatalog { path, options } => {
+                    let tx = self.tx.clone();
+                    std::thread::spawn(move || {
+                        let result = Catalog::load(&path, &options)
+                            .map(|c| LoadedCatalog {
+                                catalog: Arc::new(c),
+                            })
+                            .map_err(|e| e.to_string());
+                        let _ = tx.send(Msg::Act(Action::CatalogLoaded(result)));
+                    });
+                }
                 Effect::Fuzzy {
                     generation,
                     pattern,
-                } => self.fuzzy.submit(pattern, generation),
-                Effect::BuildKeywordIndex => self.build_keyword_index(),
+                } => {
+                    if let Ok(mut s) = self.fuzzy.lock() {
+                        match &s.worker {
+                            Some(w) => w.submit(pattern, generation),
+                            None => s.pending = Some((pattern, generation)),
+                        }
+                    }
+                }
+                // The app asks only once the catalogue is in.
+                Effect::BuildKeywordIndex => {
+                    if let Some(catalog) = app.catalog.ready() {
+                        self.build_keyword_index(catalog.clone());
+                    }
+                }
                 Effect::Keyword { generation, query } => self.keyword(generation, query),
                 Effect::Train {
                     generation,
                     config,
                     target: _,
                     reread,
-                } => self.train(generation, *config, reread),
+                } => match app.catalog.ready() {
+                    Some(catalog) => self.train(catalog.clone(), generation, *config, reread),
+                    // The app checks first; should it not, say why.
+                    None => {
+                        let why = app.catalog.unavailable().unwrap_or_default();
+                        let _ = self.tx.send(Msg::Act(Action::TrainDone {
+                            generation,
+                            result: Err(why),
+                        }));
+                    }
+                },
                 Effect::CancelTrain { generation } => {
                     if let Ok(mut t) = self.trainings.lock()
                         && let Some(flag) = t.remove(&generation)
@@ -345,12 +402,11 @@ impl Workers {
         }
     }
 
-    fn build_keyword_index(&mut self) {
+    fn build_keyword_index(&mut self, catalog: Arc<Catalog>) {
         if self.keyword_building {
             return;
         }
         self.keyword_building = true;
-        let catalog = self.catalog.clone();
         let slot = self.keyword_index.clone();
         let tx = self.tx.clone();
         std::thread::spawn(move || {
@@ -391,7 +447,7 @@ impl Workers {
 
     /// Trains on a thread, reporting progress (and a tick every 100 ms so
     /// elapsed time and the estimate move), cancellable through its flag.
-    fn train(&mut self, generation: u64, config: ModelConfig, reread: bool) {
+    fn train(&mut self, catalog: Arc<Catalog>, generation: u64, config: ModelConfig, reread: bool) {
         let cancel = Arc::new(CancelFlag::default());
         if let Ok(mut t) = self.trainings.lock() {
             t.insert(generation, cancel.clone());
@@ -417,7 +473,6 @@ impl Workers {
                 }
             });
         }
-        let catalog = self.catalog.clone();
         let trainings = self.trainings.clone();
         let tx = self.tx.clone();
         std::thread::spawn(move || {

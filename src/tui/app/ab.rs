@@ -475,7 +475,10 @@ impl App {
                     .map_or("model".into(), |s| s.to_string_lossy().into_owned());
                 a.with_file_name(format!("{stem}-{id}.psm"))
             }
-            None => self.catalog.path.with_file_name(format!("model-{id}.psm")),
+            None => self
+                .catalog
+                .path()
+                .with_file_name(format!("model-{id}.psm")),
         })
     }
 

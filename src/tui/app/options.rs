@@ -349,6 +349,10 @@ impl App {
             self.panel_message("already retraining: c cancels".into(), true);
             return;
         }
+        if let Some(why) = self.catalog.unavailable() {
+            self.panel_message(format!("cannot retrain yet: {why}"), true);
+            return;
+        }
         if !confirmed && let Some(b) = self.b.as_ref().filter(|b| b.unsaved) {
             let text = format!(
                 "Model B ({}) is not saved and retraining replaces it. Retrain anyway?",

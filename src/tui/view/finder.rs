@@ -2,7 +2,7 @@
 //! every column), drawn as one popup: an input, a count, the matches.
 
 use super::{centered, highlight_chars, pane};
-use crate::tui::app::{App, Finder, FinderKind};
+use crate::tui::app::{App, CatalogState, Finder, FinderKind};
 use crate::tui::theme::sanitize;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -72,9 +72,17 @@ pub fn draw(frame: &mut Frame, app: &App, f: &Finder, area: Rect) {
         input,
     );
     frame.set_cursor_position((input.x + 2 + f.input.cursor as u16, input.y));
+    let keyword = f.kind == FinderKind::Keyword;
     let status = if let Some(e) = &f.error {
         Span::styled(sanitize(e), t.warn())
-    } else if f.kind == FinderKind::Keyword && !app.keyword_index_ready {
+    } else if keyword && let CatalogState::Loading { .. } = app.catalog {
+        Span::styled(
+            "catalogue loading... the keyword index is built when it is in",
+            t.warn(),
+        )
+    } else if keyword && let Some(why) = app.catalog.unavailable() {
+        Span::styled(sanitize(&why), t.warn())
+    } else if keyword && !app.keyword_index_ready {
         Span::styled("building the keyword index...", t.warn())
     } else {
         let state = if f.done { "" } else { " (searching...)" };

@@ -9,7 +9,7 @@ mod neighbours;
 mod options;
 mod overlays;
 
-use super::app::{App, Focus, Overlay};
+use super::app::{App, CatalogState, Focus, Overlay};
 use super::keymap;
 use super::theme::{Theme, sanitize};
 use ratatui::Frame;
@@ -141,20 +141,28 @@ fn draw_query(frame: &mut Frame, app: &App, area: Rect) {
 fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
     let sep = if t.ascii { " | " } else { " · " };
-    let mut spans = vec![
-        Span::styled(
-            sanitize(
-                &app.catalog
-                    .path
-                    .file_name()
-                    .map(|f| f.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-            ),
-            t.accent(),
+    let mut spans = vec![Span::styled(
+        sanitize(
+            &app.catalog
+                .path()
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default(),
         ),
+        t.accent(),
+    )];
+    // Until the catalogue is in (or if it never is) the line says so.
+    match &app.catalog {
+        CatalogState::Ready(_) => {}
+        CatalogState::Loading { .. } => {
+            spans.push(Span::styled(" (catalogue loading...)", t.warn()))
+        }
+        CatalogState::Failed { .. } => spans.push(Span::styled(" NOT loaded", t.warn())),
+    }
+    spans.extend([
         Span::raw(sep),
         Span::raw(format!("model {}", app.model.meta.model_id)),
-    ];
+    ]);
     if let Some(b) = &app.b {
         spans.push(Span::raw(sep));
         let mark = if b.unsaved { " (unsaved)" } else { "" };

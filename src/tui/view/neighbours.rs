@@ -11,9 +11,10 @@ use ratatui::widgets::Paragraph;
 /// Catalogue columns worth showing next to a title, by name.
 const KEY_COLUMNS: &[&str] = &["brand", "manufacturer", "maker", "category", "price"];
 
-/// The catalogue column shown beside titles on wide screens.
+/// The catalogue column shown beside titles on wide screens (none until
+/// the catalogue is loaded).
 pub fn key_column(app: &App) -> Option<usize> {
-    let c = &app.catalog;
+    let c = app.catalog.ready()?;
     KEY_COLUMNS.iter().find_map(|want| {
         c.columns
             .iter()
@@ -101,9 +102,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             }
             spans.push(Span::raw(sanitize(&n.title)));
             if let Some(col) = key_col
-                && let Some(row) = app.catalog.find(&n.item_id)
+                && let Some(catalog) = app.catalog.ready()
+                && let Some(row) = catalog.find(&n.item_id)
             {
-                let v = sanitize(app.catalog.cell(row, col));
+                let v = sanitize(catalog.cell(row, col));
                 if !v.trim().is_empty() {
                     spans.push(Span::styled(format!("  {}", v.trim()), t.dim()));
                 }

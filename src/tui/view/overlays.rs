@@ -3,7 +3,7 @@
 
 use super::{centered, pane};
 use crate::text::TraceStage;
-use crate::tui::app::App;
+use crate::tui::app::{App, CatalogState};
 use crate::tui::keymap::{self, Mode};
 use crate::tui::theme::sanitize;
 use ratatui::Frame;
@@ -79,20 +79,45 @@ pub fn details(frame: &mut Frame, app: &App, item: u32, scroll: usize, area: Rec
     let t = &app.theme;
     let id = app.model.item_id(item);
     let mut lines = Vec::new();
-    match app.catalog.find(id) {
+    let Some(catalog) = app.catalog.ready() else {
+        // What the model knows, and why the other columns are not here.
+        for (name, value) in [("id", id), ("title", app.model.title(item))] {
+            lines.push(Line::from(vec![
+                Span::styled(format!("{name:<6}  "), t.accent()),
+                Span::raw(sanitize(value)),
+            ]));
+        }
+        let why = match &app.catalog {
+            CatalogState::Loading { .. } => {
+                "catalogue loading... the other columns show when it is in".to_string()
+            }
+            other => sanitize(&other.unavailable().unwrap_or_default()),
+        };
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled(why, t.warn())));
+        popup(
+            frame,
+            app,
+            " Item details (Esc closes) ",
+            area,
+            lines,
+            scroll,
+        );
+        return;
+    };
+    match catalog.find(id) {
         Some(row) => {
-            let width = app
-                .catalog
+            let width = catalog
                 .columns
                 .iter()
                 .map(|c| c.chars().count())
                 .max()
                 .unwrap_or(4)
                 .min(24);
-            for (c, name) in app.catalog.columns.iter().enumerate() {
+            for (c, name) in catalog.columns.iter().enumerate() {
                 lines.push(Line::from(vec![
                     Span::styled(format!("{:<width$}  ", sanitize(name)), t.accent()),
-                    Span::raw(sanitize(app.catalog.cell(row, c))),
+                    Span::raw(sanitize(catalog.cell(row, c))),
                 ]));
             }
         }
