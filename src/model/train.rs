@@ -18,7 +18,7 @@ const CHUNK: usize = 4096;
 /// Postings per piece of the inverted index built at once: the pieces are
 /// built (two at a time on two cores) and written one after another, so the
 /// whole inverted index never has to be in memory beside the forward one.
-const POSTINGS_PER_PIECE: u64 = 1 << 23;
+const POSTINGS_PER_PIECE: u64 = 1 << 21;
 
 /// Field texts up to this length are analysed once per chunk and reused:
 /// brands, categories and other short values repeat.
@@ -166,6 +166,11 @@ fn analyse_chunk(
         out.lens.push(len);
         out.ends.push(out.terms.len());
     }
+    // Up to half of a grown vector is spare room; all chunks together hold
+    // the forward index, so give it back.
+    out.terms.shrink_to_fit();
+    out.weights.shrink_to_fit();
+    out.fields.shrink_to_fit();
     out
 }
 
@@ -518,7 +523,43 @@ struct InvertedPiece<'a> {
     term_base: &'a mut [f32],
 }
 
-fn invert(t: &Trained, inv_offsets: &[u64], out: InvertedPiece<'_>) {
+/// Splits term ranges into one run of consecutive ranges per thread, with
+/// about the same number of postings each.
+fn lanes<T>(ranges: Vec<T>, postings: impl Fn(&T) -> u64) -> Vec<Vec<T>> {
+    let total: u64 = ranges.iter().map(&postings).sum();
+    let n = rayon::current_num_threads().max(1) as u64;
+    let mut out: Vec<Vec<T>> = Vec::new();
+    let mut done = 0u64;
+    for r in ranges {
+        let lane = ((done * n) / total.max(1)) as usize;
+        done += postings(&r);
+        if out.len() <= lane {
+            out.push(Vec::new());
+        }
+        if let Some(last) = out.last_mut() {
+            last.push(r);
+        }
+    }
+    out
+}
+
+/// Per item, where its entries of terms `t0..` start (chunk-local entry
+/// index): a lane's position, advanced by each range it inverts, so a
+/// range reads only its own entries of each item.
+fn cursors_at(t: &Trained, t0: u32) -> Vec<usize> {
+    let mut at = Vec::with_capacity(t.item_scale.len());
+    for c in &t.chunks {
+        for i in 0..c.items() {
+            let span = c.span(i);
+            at.push(span.start + c.terms[span.clone()].partition_point(|&x| x < t0));
+        }
+    }
+    at
+}
+
+/// Fills one term range of the inverted index; `at` are the lane's item
+/// cursors at the range's first term (see [`cursors_at`]).
+fn invert(t: &Trained, inv_offsets: &[u64], out: InvertedPiece<'_>, at: &mut [usize]) {
     let InvertedPiece {
         terms,
         items,
@@ -532,16 +573,14 @@ fn invert(t: &Trained, inv_offsets: &[u64], out: InvertedPiece<'_>) {
         .iter()
         .map(|&o| (o - base) as usize)
         .collect();
-    let mut item = 0u32;
+    let mut item = 0usize;
     for c in &t.chunks {
         for i in 0..c.items() {
-            let span = c.span(i);
-            let ts = &c.terms[span.clone()];
-            // An item's terms are sorted: start at the range's first.
-            let from = span.start + ts.partition_point(|&x| x < t0);
+            let end = c.ends[i];
             // term_base[t] * item_scale[d] bounds every weight of t (see Model).
             let scale = c.scales[i];
-            for j in from..span.end {
+            let mut j = at[item];
+            while j < end {
                 let term = c.terms[j];
                 if term >= t1 {
                     break;
@@ -549,12 +588,14 @@ fn invert(t: &Trained, inv_offsets: &[u64], out: InvertedPiece<'_>) {
                 let local = (term - t0) as usize;
                 let w = c.weights[j];
                 let pos = cursor[local];
-                items[pos] = item;
+                items[pos] = item as u32;
                 weights[pos] = w;
                 cursor[local] += 1;
                 term_max[local] = term_max[local].max(w);
                 term_base[local] = term_base[local].max(w / scale);
+                j += 1;
             }
+            at[item] = j;
             item += 1;
         }
     }
@@ -668,10 +709,15 @@ pub fn train(
                 term_base: d,
             });
         }
-        pieces
+        lanes(pieces, |p| p.items.len() as u64)
             .into_par_iter()
             .with_max_len(1)
-            .for_each(|p| invert(&t, &inv_offsets, p));
+            .for_each(|lane| {
+                let mut at = cursors_at(&t, lane.first().map_or(0, |p| p.terms.start));
+                for p in lane {
+                    invert(&t, &inv_offsets, p, &mut at);
+                }
+            });
     }
     stages.done("index");
     let n = catalog.len();
@@ -904,35 +950,41 @@ pub fn train_to_file(
         c.fields = Vec::new();
     }
     let inv_offsets = inverted_offsets(&t.df);
-    term_ranges(&inv_offsets)
+    let postings =
+        |r: &std::ops::Range<u32>| inv_offsets[r.end as usize] - inv_offsets[r.start as usize];
+    lanes(term_ranges(&inv_offsets), postings)
         .into_par_iter()
         .with_max_len(1)
-        .map(|r| {
-            if progress.cancelled() {
-                return Err(Error::Cancelled);
+        .map(|lane| {
+            let mut at = cursors_at(&t, lane.first().map_or(0, |r| r.start));
+            for r in lane {
+                if progress.cancelled() {
+                    return Err(Error::Cancelled);
+                }
+                let p0 = inv_offsets[r.start as usize];
+                let mut items = vec![0u32; postings(&r) as usize];
+                let mut weights = vec![0f32; items.len()];
+                let mut term_max = vec![0f32; r.len()];
+                let mut term_base = vec![0f32; r.len()];
+                let t0 = r.start as u64 * 4;
+                invert(
+                    &t,
+                    &inv_offsets,
+                    InvertedPiece {
+                        terms: r,
+                        items: &mut items,
+                        weights: &mut weights,
+                        term_max: &mut term_max,
+                        term_base: &mut term_base,
+                    },
+                    &mut at,
+                );
+                file.write("inv.i", p0 * 4, bytemuck::cast_slice(&items))?;
+                file.write("inv.w", p0 * 4, bytemuck::cast_slice(&weights))?;
+                file.write("termmax", t0, bytemuck::cast_slice(&term_max))?;
+                file.write("termbase", t0, bytemuck::cast_slice(&term_base))?;
             }
-            let (p0, p1) = (inv_offsets[r.start as usize], inv_offsets[r.end as usize]);
-            let postings = (p1 - p0) as usize;
-            let mut items = vec![0u32; postings];
-            let mut weights = vec![0f32; postings];
-            let mut term_max = vec![0f32; r.len()];
-            let mut term_base = vec![0f32; r.len()];
-            invert(
-                &t,
-                &inv_offsets,
-                InvertedPiece {
-                    terms: r.clone(),
-                    items: &mut items,
-                    weights: &mut weights,
-                    term_max: &mut term_max,
-                    term_base: &mut term_base,
-                },
-            );
-            let t0 = r.start as u64 * 4;
-            file.write("inv.i", p0 * 4, bytemuck::cast_slice(&items))?;
-            file.write("inv.w", p0 * 4, bytemuck::cast_slice(&weights))?;
-            file.write("termmax", t0, bytemuck::cast_slice(&term_max))?;
-            file.write("termbase", t0, bytemuck::cast_slice(&term_base))
+            Ok(())
         })
         .collect::<Result<()>>()?;
     stages.done("index");
@@ -1147,6 +1199,16 @@ mod tests {
             let max = postings.iter().map(|p| p.1).fold(0f32, f32::max);
             assert_eq!(m.term_max(t as u32), max);
         }
+    }
+
+    #[test]
+    fn lanes_keep_ranges_in_order_and_balanced() {
+        let ranges: Vec<u64> = vec![5, 1, 1, 40, 2, 2, 2, 9, 1, 30];
+        let l = lanes(ranges.clone(), |&p| p);
+        let flat: Vec<u64> = l.iter().flatten().copied().collect();
+        assert_eq!(flat, ranges);
+        assert!(l.len() <= rayon::current_num_threads().max(1));
+        assert!(l.iter().all(|lane| !lane.is_empty()));
     }
 
     #[test]
