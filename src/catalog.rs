@@ -353,36 +353,71 @@ fn split_records(bytes: &[u8], from: usize, piece_bytes: usize) -> Vec<usize> {
     let mut cuts = vec![from];
     let piece_bytes = piece_bytes.max(1);
     let mut next = from.saturating_add(piece_bytes);
-    let mut at_field_start = true;
-    let mut quoted = false;
+    // Outside quotes only a quote matters (a line break only once the next
+    // cut is due), inside only the closing quote: jump from one to the next.
     let mut i = from;
-    while i < bytes.len() && next < bytes.len() {
-        let b = bytes[i];
-        if quoted {
-            if b == b'"' {
-                if bytes.get(i + 1) == Some(&b'"') {
-                    i += 1;
-                } else {
-                    quoted = false;
-                }
+    while next < bytes.len() && i < bytes.len() {
+        let quote = find_byte(&bytes[i..], b'"').map_or(bytes.len(), |q| i + q);
+        // A cut at the first line break at or after `next - 1`, before the quote.
+        while next < bytes.len() {
+            let look = i.max(next - 1);
+            if look >= quote {
+                break;
             }
-            at_field_start = false;
-        } else if b == b'"' && at_field_start {
-            quoted = true;
-            at_field_start = false;
-        } else {
-            at_field_start = b == b',' || b == b'\n' || b == b'\r';
-            if b == b'\n' && i + 1 >= next {
-                cuts.push(i + 1);
-                next = (i + 1).saturating_add(piece_bytes);
+            match find_byte(&bytes[look..quote], b'\n') {
+                Some(p) => {
+                    cuts.push(look + p + 1);
+                    next = (look + p + 1).saturating_add(piece_bytes);
+                }
+                None => break,
             }
         }
-        i += 1;
+        if quote >= bytes.len() {
+            break;
+        }
+        // A quote opens a field only at the field's start; else it is text.
+        let at_field_start = quote == from || matches!(bytes[quote - 1], b',' | b'\n' | b'\r');
+        i = quote + 1;
+        if at_field_start {
+            // Inside quotes up to a quote not doubled.
+            loop {
+                match find_byte(&bytes[i..], b'"') {
+                    None => i = bytes.len(),
+                    Some(q) if bytes.get(i + q + 1) == Some(&b'"') => {
+                        i += q + 2;
+                        continue;
+                    }
+                    Some(q) => i += q + 1,
+                }
+                break;
+            }
+        }
     }
     if cuts.len() == 1 || cuts.last() != Some(&bytes.len()) {
         cuts.push(bytes.len());
     }
     cuts
+}
+
+/// Position of the first `needle` in `hay`, eight bytes at a time.
+fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let pattern = LO * needle as u64;
+    let mut i = 0;
+    while i + 8 <= hay.len() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&hay[i..i + 8]);
+        // A zero byte of `x` sets its high bit in `found`; the lowest set
+        // bit is always a true zero (false ones only sit above one).
+        let x = u64::from_le_bytes(word) ^ pattern;
+        let found = x.wrapping_sub(LO) & !x & HI;
+        if found != 0 {
+            return Some(i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    hay[i..].iter().position(|&b| b == needle).map(|p| i + p)
 }
 
 /// Parses one piece of rows; `first_line` is the file's line number of the
@@ -892,6 +927,23 @@ mod tests {
         assert_eq!(cuts, vec![2, 10, 17, 19, text.len()]);
         assert_eq!(split_records(text, 2, 1000), vec![2, text.len()]);
         assert_eq!(split_records(b"h\n", 2, 1), vec![2, 2]);
+    }
+
+    #[test]
+    fn find_byte_finds_the_first() {
+        let hay: Vec<u8> = (0..300u32).map(|i| (i * 7 % 251) as u8).collect();
+        for needle in [0u8, 1, 7, 34, 128, 250, 255] {
+            for start in [0, 1, 5, 8, 9, 100] {
+                let want = hay[start..].iter().position(|&b| b == needle);
+                assert_eq!(find_byte(&hay[start..], needle), want, "{needle} {start}");
+            }
+        }
+        assert_eq!(find_byte(b"", b'"'), None);
+        assert_eq!(find_byte(b"\x80\x22", b'"'), Some(1));
+        assert_eq!(
+            find_byte(b"\x01\x01\x01\x01\x01\x01\x01\x01\x00\"", b'"'),
+            Some(9)
+        );
     }
 
     #[test]

@@ -174,6 +174,17 @@ fn analyse_chunk(
     out
 }
 
+/// A key's first eight bytes, big-endian, zero padded: `a < b` between
+/// two prefixes means the same between their keys (equal prefixes say
+/// nothing).
+fn key_prefix(key: &str) -> u64 {
+    let b = key.as_bytes();
+    let mut w = [0u8; 8];
+    let n = b.len().min(8);
+    w[..n].copy_from_slice(&b[..n]);
+    u64::from_be_bytes(w)
+}
+
 /// Everything training computes, before it becomes a [`Model`] in memory
 /// or a model file.
 struct Trained {
@@ -341,7 +352,19 @@ fn build(
         });
         kept.truncate(v.max_features);
     }
-    kept.par_sort_unstable_by(|&a, &b| gkeys[a as usize].cmp(gkeys[b as usize]));
+    // Sorted by key: mostly by the keys' first eight bytes as one integer
+    // (which orders like the keys), by the whole keys on a tie.
+    let mut by_prefix: Vec<(u64, u32)> = kept
+        .par_iter()
+        .map(|&t| (key_prefix(gkeys[t as usize]), t))
+        .collect();
+    by_prefix.par_sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| gkeys[a.1 as usize].cmp(gkeys[b.1 as usize]))
+    });
+    kept.clear();
+    kept.extend(by_prefix.iter().map(|p| p.1));
+    drop(by_prefix);
     let terms_dropped = (gkeys.len() - kept.len()) as u64;
     let mut tmp_to_final = vec![u32::MAX; gkeys.len()];
     for (f, &t) in kept.iter().enumerate() {
@@ -1198,6 +1221,34 @@ mod tests {
             assert_eq!(&got, postings, "term {t}");
             let max = postings.iter().map(|p| p.1).fold(0f32, f32::max);
             assert_eq!(m.term_max(t as u32), max);
+        }
+    }
+
+    #[test]
+    fn key_prefixes_order_like_keys() {
+        let mut keys = vec![
+            "wab",
+            "wa",
+            "w",
+            "",
+            "wabcdefgh",
+            "wabcdefg",
+            "wabcdefgha",
+            "wb",
+            "c a",
+            "c\u{e9}t",
+            "nab cd",
+            "wab\0",
+            "wab\0\0x",
+            "\u{ff}",
+        ];
+        keys.sort();
+        for a in &keys {
+            for b in &keys {
+                if key_prefix(a) < key_prefix(b) {
+                    assert!(a < b, "{a:?} {b:?}");
+                }
+            }
         }
     }
 
