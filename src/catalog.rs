@@ -84,6 +84,9 @@ struct Column {
 
 impl Column {
     fn get(&self, row: usize) -> &str {
+        if self.ends.is_empty() {
+            return ""; // a column not kept
+        }
         let start = if row == 0 {
             0
         } else {
@@ -120,6 +123,8 @@ struct Header<'a> {
     id_column: usize,
     id_name: String,
     fields: Vec<(usize, f32)>,
+    /// Per column: whether its cells are kept.
+    keep: Vec<bool>,
 }
 
 /// The rows of one piece of the file, in file order.
@@ -160,6 +165,7 @@ fn parse_csv(
     bytes: &[u8],
     opts: &CatalogOptions,
     piece_bytes: usize,
+    all_columns: bool,
 ) -> Result<Catalog> {
     let mut reader = csv_reader(bytes);
     let mut record = csv::ByteRecord::new();
@@ -234,12 +240,21 @@ fn parse_csv(
         starts.push(first_line);
         first_line += n;
     }
+    let keep = (0..columns.len())
+        .map(|c| {
+            all_columns
+                || c == id_column
+                || c == title_column
+                || fields.iter().any(|&(f, _)| f == c)
+        })
+        .collect();
     let header = Header {
         file,
         columns,
         id_column,
         id_name,
         fields,
+        keep,
     };
     let last = cuts.len() - 2;
     let pieces: Vec<Piece> = cuts
@@ -462,7 +477,9 @@ fn parse_piece(h: &Header<'_>, data: &[u8], first_line: u64, at_eof: bool) -> Pi
                 if c == h.id_column {
                     value = value.trim();
                 }
-                p.cells[c].push(value);
+                if h.keep[c] {
+                    p.cells[c].push(value);
+                }
             }
             let row = p.lines.len();
             if p.cells[h.id_column].get(row).is_empty() {
@@ -476,7 +493,7 @@ fn parse_piece(h: &Header<'_>, data: &[u8], first_line: u64, at_eof: bool) -> Pi
                 .all(|&(c, _)| p.cells[c].get(row).trim().is_empty())
             {
                 p.empty_rows.push(line);
-                for col in &mut p.cells {
+                for (col, _) in p.cells.iter_mut().zip(&h.keep).filter(|(_, k)| **k) {
                     col.pop();
                 }
                 continue;
@@ -566,18 +583,30 @@ impl Catalog {
         Self::from_bytes(path, &bytes, opts)
     }
 
+    /// [`Catalog::load`] keeping only the cells training reads: the id,
+    /// the title and the text fields; other columns are checked just the
+    /// same but their cells read as empty. Saves the memory of columns
+    /// such as long descriptions.
+    pub fn load_text_only(path: &Path, opts: &CatalogOptions) -> Result<Catalog> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read the catalogue", e))?;
+        Self::parse(path, &bytes, opts, PIECE_BYTES, false)
+    }
+
     /// Parses catalogue bytes; `path` is used in messages only.
     pub fn from_bytes(path: &Path, bytes: &[u8], opts: &CatalogOptions) -> Result<Catalog> {
-        Self::parse(path, bytes, opts, PIECE_BYTES)
+        Self::parse(path, bytes, opts, PIECE_BYTES, true)
     }
 
     /// [`Catalog::from_bytes`] with the rows cut into pieces of about
-    /// `piece_bytes` that are parsed in parallel (tests use tiny pieces).
+    /// `piece_bytes` that are parsed in parallel (tests use tiny pieces);
+    /// without `all_columns`, only the cells of the id, title and text
+    /// fields are kept.
     fn parse(
         path: &Path,
         bytes: &[u8],
         opts: &CatalogOptions,
         piece_bytes: usize,
+        all_columns: bool,
     ) -> Result<Catalog> {
         let file = path.display().to_string();
         if bytes.iter().all(|b| b.is_ascii_whitespace()) {
@@ -588,7 +617,7 @@ impl Catalog {
         // The fingerprint reads every byte once more: on another core.
         let (fingerprint, catalog) = rayon::join(
             || sha256_hex(bytes),
-            || parse_csv(&file, bytes, opts, piece_bytes),
+            || parse_csv(&file, bytes, opts, piece_bytes, all_columns),
         );
         let mut catalog = catalog?;
         catalog.path = path.to_path_buf();
@@ -887,9 +916,9 @@ mod tests {
     /// the same catalogue, or the same error.
     fn same_in_pieces(text: &[u8], opts: &CatalogOptions) -> std::result::Result<Catalog, String> {
         let path = Path::new("cat.csv");
-        let whole = Catalog::parse(path, text, opts, usize::MAX).map_err(|e| e.to_string());
+        let whole = Catalog::parse(path, text, opts, usize::MAX, true).map_err(|e| e.to_string());
         for piece in [1, 2, 3, 5, 8, 13, 21, 64] {
-            let split = Catalog::parse(path, text, opts, piece).map_err(|e| e.to_string());
+            let split = Catalog::parse(path, text, opts, piece, true).map_err(|e| e.to_string());
             match (&whole, &split) {
                 (Ok(a), Ok(b)) => {
                     assert_eq!(a.len(), b.len(), "piece {piece}");
@@ -975,13 +1004,18 @@ mod tests {
         crate::synth::write_catalog(&crate::synth::SynthOptions { items: 60, seed: 3 }, &mut csv)
             .unwrap();
         for piece in [1, 100, 1000] {
-            let a = Catalog::parse(Path::new("s.csv"), &csv, &opts, piece).unwrap();
-            let b = Catalog::parse(Path::new("s.csv"), &csv, &opts, usize::MAX).unwrap();
+            let a = Catalog::parse(Path::new("s.csv"), &csv, &opts, piece, true).unwrap();
+            let b = Catalog::parse(Path::new("s.csv"), &csv, &opts, usize::MAX, false).unwrap();
             assert_eq!(a.len(), 60);
             for r in 0..60 {
                 assert_eq!(a.title(r), b.title(r));
+                assert_eq!(a.id(r), b.id(r));
+                assert_eq!(a.cell(r, 2), b.cell(r, 2));
                 assert_eq!(a.line(r), b.line(r));
+                // `b` kept only the id, title and text fields.
+                assert_eq!(b.cell(r, 4), "");
             }
+            assert!((0..60).any(|r| !a.cell(r, 4).is_empty()));
         }
     }
 
@@ -1005,6 +1039,18 @@ mod tests {
         bad.extend_from_slice(b"\xe9\n");
         let e = same_in_pieces(&bad, &opts).unwrap_err();
         assert!(e.contains("line 5") && e.contains("iconv"), "{e}");
+        // A column not kept is still checked.
+        let e = Catalog::parse(
+            Path::new("cat.csv"),
+            b"id,title,desc\n1,a,ok\n2,b,caf\xe9\n",
+            &opts,
+            1,
+            false,
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(e.contains("line 3") && e.contains("\"desc\""), "{e}");
     }
 
     #[test]

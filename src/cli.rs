@@ -373,7 +373,7 @@ fn human_bytes(n: u64) -> String {
 
 fn cmd_train(a: &TrainArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
     let config = build_config(a)?;
-    let catalog = Catalog::load(&a.catalog, &config.catalog_options()?)?;
+    let catalog = Catalog::load_text_only(&a.catalog, &config.catalog_options()?)?;
     for w in &catalog.warnings {
         writeln!(err, "warning: {w}")?;
     }

@@ -91,6 +91,42 @@ impl Interner {
     }
 }
 
+/// An interner's strings by id, without the lookup table (a third of the
+/// memory of an interner).
+#[derive(Default)]
+pub struct Keys {
+    arena: String,
+    ends: Vec<usize>,
+}
+
+impl Keys {
+    /// Number of strings.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The string of an id.
+    pub fn get(&self, id: u32) -> &str {
+        let id = id as usize;
+        let start = if id == 0 { 0 } else { self.ends[id - 1] };
+        &self.arena[start..self.ends[id]]
+    }
+}
+
+impl Interner {
+    /// The strings alone, for reading by id.
+    pub fn into_keys(self) -> Keys {
+        let Interner {
+            mut arena,
+            mut ends,
+            ..
+        } = self;
+        arena.shrink_to_fit();
+        ends.shrink_to_fit();
+        Keys { arena, ends }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,5 +156,10 @@ mod tests {
         assert_eq!(ids, vec![0, 1, 2, 3, 4, 5, 6]);
         let again: Vec<u32> = keys.iter().map(|k| j.intern(k)).collect();
         assert_eq!(again, ids);
+        let frozen = j.into_keys();
+        assert_eq!(frozen.len(), keys.len());
+        for (k, id) in keys.iter().zip(ids) {
+            assert_eq!(frozen.get(id), *k);
+        }
     }
 }

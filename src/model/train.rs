@@ -1,7 +1,7 @@
 //! Training: catalogue + config -> model, in parallel chunks, with memory
 //! proportional to the non-zeros and no step quadratic in the items.
 
-use super::intern::Interner;
+use super::intern::{Interner, Keys};
 use super::{FORMAT_VERSION, Model, ModelConfig, ModelMeta, Scheme, StrTable};
 use crate::catalog::{Catalog, sha256_hex};
 use crate::error::{Error, Result};
@@ -37,7 +37,7 @@ pub struct TrainReport {
 /// A chunk of items: after analysis, chunk-local terms with their tf; after
 /// weighting (in place), the items' finished forward vectors.
 struct Chunk {
-    keys: Interner,
+    keys: Keys,
     df: Vec<u32>,
     /// End offset into the entry arrays of each item.
     ends: Vec<usize>,
@@ -73,8 +73,9 @@ fn analyse_chunk(
     config: &ModelConfig,
 ) -> Chunk {
     let sublinear = config.weighting.sublinear_tf && config.weighting.scheme == Scheme::Tfidf;
+    let mut keys = Interner::default();
     let mut out = Chunk {
-        keys: Interner::default(),
+        keys: Keys::default(),
         df: Vec::new(),
         ends: Vec::with_capacity(rows.len()),
         terms: Vec::new(),
@@ -109,14 +110,14 @@ fn analyse_chunk(
             }
             let first = occ.len();
             analyzer.analyze_pieces(text, &mut |piece| match piece {
-                Piece::Key(key) => occ.push(((out.keys.intern(key) as u64) << 8) | f as u64),
+                Piece::Key(key) => occ.push(((keys.intern(key) as u64) << 8) | f as u64),
                 Piece::CharWord(word) => {
                     let (start, len) = match grams_of.get(word) {
                         Some(&span) => span,
                         None => {
                             let start = gram_ids.len();
                             analyzer.char_grams(word, &mut |key| {
-                                gram_ids.push(out.keys.intern(key));
+                                gram_ids.push(keys.intern(key));
                             });
                             let span = (start as u32, (gram_ids.len() - start) as u32);
                             grams_of.insert(word.into(), span);
@@ -133,14 +134,14 @@ fn analyse_chunk(
                 text_keys[f].insert(text, (start, text_ids.len() as u32 - start));
             }
         }
-        out.df.resize(out.keys.len(), 0);
+        out.df.resize(keys.len(), 0);
         out.tokens += occ.len() as u64;
         occ.sort_unstable();
         let mut len = 0f32;
         let mut i = 0;
         while i < occ.len() {
             let term = (occ[i] >> 8) as u32;
-            let kind_w = analyzer.kind_weight(TokenKind::of_key(out.keys.get(term)));
+            let kind_w = analyzer.kind_weight(TokenKind::of_key(keys.get(term)));
             let mut tf = 0f32;
             let mut bits = 0u16;
             while i < occ.len() && (occ[i] >> 8) as u32 == term {
@@ -171,6 +172,8 @@ fn analyse_chunk(
     out.terms.shrink_to_fit();
     out.weights.shrink_to_fit();
     out.fields.shrink_to_fit();
+    // The vocabulary merge only reads keys by id: drop the lookup table.
+    out.keys = keys.into_keys();
     out
 }
 
@@ -325,7 +328,7 @@ fn build(
     drop(grouped);
     // The chunks' own vocabularies are merged: free them.
     for c in &mut chunks {
-        c.keys = Interner::default();
+        c.keys = Keys::default();
         c.df = Vec::new();
     }
     let mut gdf: Vec<u32> = Vec::with_capacity(total as usize);
