@@ -418,18 +418,30 @@ fn build(
         .par_iter_mut()
         .zip(local_to_tmp.par_iter())
         .for_each(|(c, map)| {
+            // Chunk-local term -> final term (u32::MAX: filtered out), once
+            // per key rather than per entry.
+            let to_final: Vec<u32> = map.iter().map(|&tmp| tmp_to_final[tmp as usize]).collect();
             let mut scales = Vec::with_capacity(c.items());
+            // (final term << 32 | entry offset in the item): sorting these
+            // integers orders the item by term (each term occurs once).
+            let mut order: Vec<u64> = Vec::new();
             let mut item: Vec<(u32, f32, u16)> = Vec::new();
             let mut write = 0;
             let mut start = 0;
             for i in 0..c.items() {
                 let end = c.ends[i];
-                item.clear();
+                order.clear();
                 for j in start..end {
-                    let t = tmp_to_final[map[c.terms[j] as usize] as usize];
-                    if t == u32::MAX {
-                        continue;
+                    let t = to_final[c.terms[j] as usize];
+                    if t != u32::MAX {
+                        order.push(((t as u64) << 32) | (j - start) as u64);
                     }
+                }
+                order.sort_unstable();
+                item.clear();
+                for &o in &order {
+                    let t = (o >> 32) as u32;
+                    let j = start + (o & 0xffff_ffff) as usize;
                     let tf = c.weights[j];
                     let w = match scheme {
                         Scheme::Tfidf => tf * idf[t as usize],
@@ -441,7 +453,6 @@ fn build(
                     item.push((t, w, c.fields[j]));
                 }
                 start = end;
-                item.sort_unstable_by_key(|x| x.0);
                 let mut scale = 1.0f32;
                 if scheme == Scheme::Tfidf {
                     let norm = item.iter().map(|x| x.1 * x.1).sum::<f32>().sqrt();
