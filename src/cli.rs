@@ -6,7 +6,7 @@ use crate::error::Error;
 use crate::eval::evaluate;
 use crate::jobs::NoProgress;
 use crate::judgements::Judgements;
-use crate::model::{Model, ModelConfig, format, train};
+use crate::model::{Model, ModelConfig, format, train_to_file};
 use crate::rank::{Query, Ranking, neighbours};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -373,12 +373,13 @@ fn human_bytes(n: u64) -> String {
 
 fn cmd_train(a: &TrainArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
     let config = build_config(a)?;
-    let catalog = Catalog::load(&a.catalog, &config.catalog_options()?)?;
+    let catalog = Catalog::load_text_only(&a.catalog, &config.catalog_options()?)?;
     for w in &catalog.warnings {
         writeln!(err, "warning: {w}")?;
     }
-    let (model, report) = train(&catalog, &config, &NoProgress)?;
-    let bytes = format::save(&model, &a.out)?;
+    // Straight to the file: the model is never whole in memory.
+    let (saved, report) = train_to_file(&catalog, &config, &a.out, &NoProgress)?;
+    let bytes = saved.bytes;
     let fields = catalog
         .field_specs()
         .iter()
@@ -391,7 +392,7 @@ fn cmd_train(a: &TrainArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let m = &model.meta;
+    let m = &saved.meta;
     writeln!(out, "trained model {} -> {}", m.model_id, a.out.display())?;
     let skipped = if m.rows_skipped > 0 {
         format!(", {} rows without text left out", m.rows_skipped)
@@ -425,7 +426,7 @@ fn cmd_train(a: &TrainArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         m.nonzeros,
         m.nonzeros as f64 / m.items.max(1) as f64
     )?;
-    writeln!(out, "  weighting   {:?}", model.config.weighting.scheme)?;
+    writeln!(out, "  weighting   {:?}", saved.config.weighting.scheme)?;
     writeln!(out, "  time        {:.2} s", report.seconds)?;
     let stages: Vec<String> = report
         .stages

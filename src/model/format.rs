@@ -51,6 +51,14 @@ compile_error!("prodsim's model format is little-endian; big-endian hosts are no
 /// A named section's bytes, borrowed from the model where possible.
 type Section<'a> = (&'static str, std::borrow::Cow<'a, [u8]>);
 
+/// Section names in file order; [`sections`] and [`ModelFileWriter`] both
+/// follow it, so a model written either way has the same bytes.
+pub(crate) const SECTION_ORDER: [&str; 20] = [
+    "config", "meta", "vocab.o", "vocab.s", "idf", "termmax", "termbase", "iscale", "ids.o",
+    "ids.s", "title.o", "title.s", "idorder", "fwd.o", "fwd.t", "fwd.w", "fwd.f", "inv.o", "inv.i",
+    "inv.w",
+];
+
 /// The sections of a model, in file order.
 fn sections(model: &Model) -> Result<Vec<Section<'_>>> {
     use std::borrow::Cow;
@@ -78,36 +86,55 @@ fn sections(model: &Model) -> Result<Vec<Section<'_>>> {
     ])
 }
 
+/// Where each section starts (8-byte aligned, after the header and the
+/// table) and where the file ends, for sections of the given lengths.
+fn layout(lens: &[u64]) -> (Vec<u64>, u64) {
+    let mut offset = (HEADER + lens.len() * ENTRY) as u64;
+    let mut placed = Vec::with_capacity(lens.len());
+    for &len in lens {
+        offset = offset.div_ceil(8) * 8;
+        placed.push(offset);
+        offset += len;
+    }
+    (placed, offset)
+}
+
+/// The header and section table: everything before the first section.
+fn head_and_table(names: &[&str], lens: &[u64], placed: &[u64], crcs: &[u32]) -> Vec<u8> {
+    let mut table = Vec::with_capacity(names.len() * ENTRY);
+    for (((name, len), at), crc) in names.iter().zip(lens).zip(placed).zip(crcs) {
+        table.extend_from_slice(&tag(name));
+        table.extend_from_slice(&at.to_le_bytes());
+        table.extend_from_slice(&len.to_le_bytes());
+        table.extend_from_slice(&crc.to_le_bytes());
+        table.extend_from_slice(&0u32.to_le_bytes());
+    }
+    let mut head = Vec::with_capacity(HEADER + table.len());
+    head.extend_from_slice(MAGIC);
+    head.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    head.extend_from_slice(&(names.len() as u32).to_le_bytes());
+    head.extend_from_slice(&crc32fast::hash(&table).to_le_bytes());
+    head.extend_from_slice(&0u32.to_le_bytes());
+    head.extend_from_slice(&table);
+    head
+}
+
 /// Streams a model in the file layout. Deterministic: the same model gives
 /// the same bytes. Returns the number of bytes written.
 pub fn write_model(model: &Model, w: &mut dyn Write) -> Result<u64> {
     let sections = sections(model)?;
+    debug_assert!(sections.iter().map(|s| s.0).eq(SECTION_ORDER));
     let io = |e: std::io::Error| Error::Io {
         context: "cannot write the model".into(),
         source: e,
     };
-    let mut table = Vec::with_capacity(sections.len() * ENTRY);
-    let mut offset = (HEADER + sections.len() * ENTRY) as u64;
-    let mut placed = Vec::with_capacity(sections.len());
-    for (name, data) in &sections {
-        offset = offset.div_ceil(8) * 8;
-        table.extend_from_slice(&tag(name));
-        table.extend_from_slice(&offset.to_le_bytes());
-        table.extend_from_slice(&(data.len() as u64).to_le_bytes());
-        table.extend_from_slice(&crc32fast::hash(data).to_le_bytes());
-        table.extend_from_slice(&0u32.to_le_bytes());
-        placed.push(offset);
-        offset += data.len() as u64;
-    }
-    let mut head = Vec::with_capacity(HEADER);
-    head.extend_from_slice(MAGIC);
-    head.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    head.extend_from_slice(&(sections.len() as u32).to_le_bytes());
-    head.extend_from_slice(&crc32fast::hash(&table).to_le_bytes());
-    head.extend_from_slice(&0u32.to_le_bytes());
+    let names: Vec<&str> = sections.iter().map(|s| s.0).collect();
+    let lens: Vec<u64> = sections.iter().map(|s| s.1.len() as u64).collect();
+    let crcs: Vec<u32> = sections.iter().map(|s| crc32fast::hash(&s.1)).collect();
+    let (placed, _) = layout(&lens);
+    let head = head_and_table(&names, &lens, &placed, &crcs);
     w.write_all(&head).map_err(io)?;
-    w.write_all(&table).map_err(io)?;
-    let mut pos = (HEADER + table.len()) as u64;
+    let mut pos = head.len() as u64;
     for ((_, data), at) in sections.iter().zip(placed) {
         let pad = (at - pos) as usize;
         w.write_all(&[0u8; 8][..pad]).map_err(io)?;
@@ -115,6 +142,154 @@ pub fn write_model(model: &Model, w: &mut dyn Write) -> Result<u64> {
         pos = at + data.len() as u64;
     }
     Ok(pos)
+}
+
+/// Writes a model file section by section without the model ever being in
+/// memory as a whole: every section's length is fixed up front, so each
+/// section (or each piece of one) can be written at its final offset, in
+/// any order and from several threads; the checksums of a section's pieces
+/// are combined, and the header and table go in last. The bytes are those
+/// [`write_model`] writes for the same model. Like [`write_atomic_with`] it
+/// fills a temporary file beside the destination, fsyncs it and renames it
+/// into place in [`ModelFileWriter::finish`]; dropped unfinished (an error,
+/// a cancelled training), it removes the temporary file.
+pub(crate) struct ModelFileWriter {
+    path: std::path::PathBuf,
+    dir: std::path::PathBuf,
+    tmp: std::path::PathBuf,
+    file: std::fs::File,
+    lens: Vec<u64>,
+    placed: Vec<u64>,
+    end: u64,
+    /// Per section: (offset in the section, length, checksum) of each piece.
+    pieces: std::sync::Mutex<Vec<Vec<(u64, u64, crc32fast::Hasher)>>>,
+    finished: bool,
+}
+
+impl ModelFileWriter {
+    /// Creates the temporary file for sections of these lengths, given in
+    /// [`SECTION_ORDER`].
+    pub(crate) fn create(path: &Path, lens: &[u64; SECTION_ORDER.len()]) -> Result<Self> {
+        let (dir, tmp) = temp_beside(path);
+        let file = std::fs::File::create(&tmp).map_err(|e| Error::io(path, "write the file", e))?;
+        let (placed, end) = layout(lens);
+        Ok(ModelFileWriter {
+            path: path.to_path_buf(),
+            dir,
+            tmp,
+            file,
+            lens: lens.to_vec(),
+            placed,
+            end,
+            pieces: std::sync::Mutex::new(vec![Vec::new(); SECTION_ORDER.len()]),
+            finished: false,
+        })
+    }
+
+    fn fail(&self, e: std::io::Error) -> Error {
+        Error::io(&self.path, "write the file", e)
+    }
+
+    /// Writes `bytes` at offset `at` of section `name`. Pieces of a section
+    /// must not overlap and must cover it by the time of `finish`.
+    pub(crate) fn write(&self, name: &str, at: u64, bytes: &[u8]) -> Result<()> {
+        let s = SECTION_ORDER
+            .iter()
+            .position(|n| *n == name)
+            .ok_or_else(|| self.fail(std::io::Error::other(format!("no section {name:?}"))))?;
+        let len = bytes.len() as u64;
+        if at + len > self.lens[s] {
+            return Err(self.fail(std::io::Error::other(format!(
+                "section {name:?}: bytes {at}..{} past its length {}",
+                at + len,
+                self.lens[s]
+            ))));
+        }
+        write_all_at(&self.file, bytes, self.placed[s] + at).map_err(|e| self.fail(e))?;
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(bytes);
+        self.pieces
+            .lock()
+            .map_err(|_| self.fail(std::io::Error::other("a writer thread panicked")))?[s]
+            .push((at, len, crc));
+        Ok(())
+    }
+
+    /// Checks that every section was written whole, writes the header and
+    /// table, fsyncs and renames the file into place. Returns the file size.
+    pub(crate) fn finish(mut self) -> Result<u64> {
+        let pieces = std::mem::take(
+            &mut *self
+                .pieces
+                .lock()
+                .map_err(|_| self.fail(std::io::Error::other("a writer thread panicked")))?,
+        );
+        let mut crcs = Vec::with_capacity(pieces.len());
+        for (s, mut parts) in pieces.into_iter().enumerate() {
+            parts.sort_unstable_by_key(|p| p.0);
+            let mut crc = crc32fast::Hasher::new();
+            let mut covered = 0u64;
+            for (at, len, part) in &parts {
+                if *at != covered {
+                    return Err(self.fail(std::io::Error::other(format!(
+                        "section {:?}: bytes {covered}..{at} were not written",
+                        SECTION_ORDER[s]
+                    ))));
+                }
+                crc.combine(part);
+                covered += len;
+            }
+            if covered != self.lens[s] {
+                return Err(self.fail(std::io::Error::other(format!(
+                    "section {:?}: {covered} of {} bytes written",
+                    SECTION_ORDER[s], self.lens[s]
+                ))));
+            }
+            crcs.push(crc.finalize());
+        }
+        let head = head_and_table(&SECTION_ORDER, &self.lens, &self.placed, &crcs);
+        let result = (|| -> std::io::Result<()> {
+            write_all_at(&self.file, &head, 0)?;
+            // Zero padding between sections is a hole; the file must still
+            // end where the last section does.
+            self.file.set_len(self.end)?;
+            self.file.sync_all()?;
+            std::fs::rename(&self.tmp, &self.path)?;
+            if let Ok(d) = std::fs::File::open(&self.dir) {
+                let _ = d.sync_all();
+            }
+            Ok(())
+        })();
+        result.map_err(|e| self.fail(e))?;
+        self.finished = true;
+        Ok(self.end)
+    }
+}
+
+impl Drop for ModelFileWriter {
+    fn drop(&mut self) {
+        if !self.finished {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+#[cfg(unix)]
+fn write_all_at(file: &std::fs::File, bytes: &[u8], at: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, bytes, at)
+}
+
+#[cfg(windows)]
+fn write_all_at(file: &std::fs::File, mut bytes: &[u8], mut at: u64) -> std::io::Result<()> {
+    while !bytes.is_empty() {
+        let n = std::os::windows::fs::FileExt::seek_write(file, bytes, at)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        bytes = &bytes[n..];
+        at += n as u64;
+    }
+    Ok(())
 }
 
 /// The model file's bytes in memory (tests, small models).
@@ -160,19 +335,7 @@ pub fn write_atomic_with(
     path: &Path,
     fill: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    // Process id + a per-process counter: two threads writing the same
-    // path never share a temporary file.
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let serial = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = dir.join(format!(".{name}.{}.{serial}.tmp", std::process::id()));
+    let (dir, tmp) = temp_beside(path);
     let result = (|| -> std::io::Result<()> {
         let file = std::fs::File::create(&tmp)?;
         let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
@@ -189,6 +352,24 @@ pub fn write_atomic_with(
         let _ = std::fs::remove_file(&tmp);
         Error::io(path, "write the file", e)
     })
+}
+
+/// The directory of `path` and a temporary file name in it.
+fn temp_beside(path: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    // Process id + a per-process counter: two threads writing the same
+    // path never share a temporary file.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let serial = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.{}.{serial}.tmp", std::process::id()));
+    (dir, tmp)
 }
 
 /// Sections whose checksum and index checks are skipped by [`load`]: the
@@ -517,6 +698,42 @@ mod tests {
                 e.to_string()
             }
         }
+    }
+
+    #[test]
+    fn a_file_written_in_pieces_checks_every_section_is_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.psm");
+        let mut lens = [0u64; SECTION_ORDER.len()];
+        lens[0] = 10;
+        lens[19] = 3;
+        // Pieces in any order give the checksum of the whole section.
+        let w = ModelFileWriter::create(&path, &lens).unwrap();
+        w.write("inv.w", 1, b"bc").unwrap();
+        w.write("config", 4, b"456789").unwrap();
+        w.write("inv.w", 0, b"a").unwrap();
+        w.write("config", 0, b"0123").unwrap();
+        assert!(w.write("config", 8, b"xyz").is_err(), "past the section");
+        let size = w.finish().unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes.len() as u64, size);
+        let entry = |s: usize| HEADER + s * ENTRY;
+        let crc_of = |s: usize| {
+            let e = entry(s);
+            u32::from_le_bytes(bytes[e + 24..e + 28].try_into().unwrap())
+        };
+        assert_eq!(crc_of(0), crc32fast::hash(b"0123456789"));
+        assert_eq!(crc_of(19), crc32fast::hash(b"abc"));
+        assert_eq!(&bytes[bytes.len() - 3..], b"abc");
+        // A section left short is an error, and no file appears.
+        std::fs::remove_file(&path).unwrap();
+        let w = ModelFileWriter::create(&path, &lens).unwrap();
+        w.write("config", 0, b"0123").unwrap();
+        w.write("inv.w", 0, b"abc").unwrap();
+        let e = w.finish().unwrap_err().to_string();
+        assert!(e.contains("config"), "{e}");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 
     #[test]

@@ -11,7 +11,26 @@ pub struct Interner {
     table: HashTable<u32>,
     arena: String,
     ends: Vec<usize>,
+    /// Per id: the key packed into a word when it is short (most keys:
+    /// character n-grams, short words), else `LONG`. A probe then compares
+    /// one word instead of reading the arena.
+    packed: Vec<u64>,
     hasher: DefaultHashBuilder,
+}
+
+/// `packed` of a key longer than 7 bytes (a packed key's top byte is its
+/// length, 0-7, so it never equals this).
+const LONG: u64 = u64::MAX;
+
+fn pack(key: &str) -> u64 {
+    let b = key.as_bytes();
+    if b.len() > 7 {
+        return LONG;
+    }
+    let mut w = [0u8; 8];
+    w[..b.len()].copy_from_slice(b);
+    w[7] = b.len() as u8;
+    u64::from_le_bytes(w)
 }
 
 impl Default for Interner {
@@ -20,6 +39,7 @@ impl Default for Interner {
             table: HashTable::new(),
             arena: String::new(),
             ends: Vec::new(),
+            packed: Vec::new(),
             hasher: DefaultHashBuilder::default(),
         }
     }
@@ -41,10 +61,12 @@ impl Interner {
     /// The id of `key`, adding it if new.
     pub fn intern(&mut self, key: &str) -> u32 {
         let hash = self.hasher.hash_one(key);
+        let word = pack(key);
         let Interner {
             table,
             arena,
             ends,
+            packed,
             hasher,
         } = self;
         let slice = |id: u32| {
@@ -52,14 +74,56 @@ impl Interner {
             let start = if id == 0 { 0 } else { ends[id - 1] };
             &arena[start..ends[id]]
         };
-        if let Some(&id) = table.find(hash, |&id| slice(id) == key) {
+        let found = if word != LONG {
+            table.find(hash, |&id| packed[id as usize] == word)
+        } else {
+            table.find(hash, |&id| packed[id as usize] == LONG && slice(id) == key)
+        };
+        if let Some(&id) = found {
             return id;
         }
         let id = ends.len() as u32;
         table.insert_unique(hash, id, |&other| hasher.hash_one(slice(other)));
         arena.push_str(key);
         ends.push(arena.len());
+        packed.push(word);
         id
+    }
+}
+
+/// An interner's strings by id, without the lookup table (a third of the
+/// memory of an interner).
+#[derive(Default)]
+pub struct Keys {
+    arena: String,
+    ends: Vec<usize>,
+}
+
+impl Keys {
+    /// Number of strings.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The string of an id.
+    pub fn get(&self, id: u32) -> &str {
+        let id = id as usize;
+        let start = if id == 0 { 0 } else { self.ends[id - 1] };
+        &self.arena[start..self.ends[id]]
+    }
+}
+
+impl Interner {
+    /// The strings alone, for reading by id.
+    pub fn into_keys(self) -> Keys {
+        let Interner {
+            mut arena,
+            mut ends,
+            ..
+        } = self;
+        arena.shrink_to_fit();
+        ends.shrink_to_fit();
+        Keys { arena, ends }
     }
 }
 
@@ -82,5 +146,20 @@ mod tests {
             assert_eq!(i.intern(&s), 5 + n);
         }
         assert_eq!(i.get(5 + 9_999), "k9999");
+        // Keys around the packed length, and ones that differ only in
+        // length or past the seventh byte.
+        let mut j = Interner::default();
+        let keys = [
+            "abcdefg", "abcdefgh", "abcdefgi", "abcdef", "abcdef\0", "", "\0",
+        ];
+        let ids: Vec<u32> = keys.iter().map(|k| j.intern(k)).collect();
+        assert_eq!(ids, vec![0, 1, 2, 3, 4, 5, 6]);
+        let again: Vec<u32> = keys.iter().map(|k| j.intern(k)).collect();
+        assert_eq!(again, ids);
+        let frozen = j.into_keys();
+        assert_eq!(frozen.len(), keys.len());
+        for (k, id) in keys.iter().zip(ids) {
+            assert_eq!(frozen.get(id), *k);
+        }
     }
 }

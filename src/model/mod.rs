@@ -8,7 +8,7 @@ mod intern;
 mod train;
 
 pub use config::{ModelConfig, Scheme, VocabularyOptions, WeightingOptions};
-pub use train::{TrainReport, effective_config, timestamp_now, train};
+pub use train::{SavedModel, TrainReport, effective_config, timestamp_now, train, train_to_file};
 
 use crate::text::{Analyzer, TokenKind, key_text};
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,7 @@
 //! Training: catalogue + config -> model, in parallel chunks, with memory
 //! proportional to the non-zeros and no step quadratic in the items.
 
-use super::intern::Interner;
+use super::intern::{Interner, Keys};
 use super::{FORMAT_VERSION, Model, ModelConfig, ModelMeta, Scheme, StrTable};
 use crate::catalog::{Catalog, sha256_hex};
 use crate::error::{Error, Result};
@@ -11,8 +11,24 @@ use rayon::prelude::*;
 use std::time::Instant;
 
 /// Items per parallel work unit: big enough to amortise the chunk's
-/// vocabulary map, small enough to balance two cores.
+/// vocabulary map, small enough to balance two cores. Part of the output's
+/// definition: an item's BM25 length is summed in its chunk's term order.
 const CHUNK: usize = 4096;
+
+/// Postings per piece of the inverted index built at once: the pieces are
+/// built (two at a time on two cores) and written one after another, so the
+/// whole inverted index never has to be in memory beside the forward one.
+const POSTINGS_PER_PIECE: u64 = 1 << 21;
+
+/// But every piece reads each item's entries once more (a cache miss or two
+/// per item), so a piece has at least this many postings per item: at 1M
+/// items x 178 non-zeros, 89 pieces of 2M postings made the stage take 14 s,
+/// 11 pieces 8.7 s.
+const POSTINGS_PER_ITEM_AND_PIECE: u64 = 16;
+
+/// Field texts up to this length are analysed once per chunk and reused:
+/// brands, categories and other short values repeat.
+const CACHED_TEXT_BYTES: usize = 48;
 
 /// What training did, for the command line's summary.
 #[derive(Debug, Clone)]
@@ -24,35 +40,36 @@ pub struct TrainReport {
     pub terms_dropped: u64,
 }
 
-/// One item's token before weighting: chunk-local term, field bits, and the
-/// per-scheme term frequency already combined over fields.
-#[derive(Clone, Copy)]
-struct Entry {
-    term: u32,
-    fields: u16,
-    tf: f32,
-}
-
-/// A chunk's finished item vectors, concatenated; `lens` per item.
-struct ForwardPiece {
+/// A chunk of items: after analysis, chunk-local terms with their tf; after
+/// weighting (in place), the items' finished forward vectors.
+struct Chunk {
+    keys: Keys,
+    df: Vec<u32>,
+    /// End offset into the entry arrays of each item.
+    ends: Vec<usize>,
+    /// Per entry: the term (chunk-local, then final), the tf combined over
+    /// fields (then the weight) and the field bits.
     terms: Vec<u32>,
     weights: Vec<f32>,
     fields: Vec<u16>,
-    lens: Vec<u64>,
+    /// Weighted length of each item (BM25's dl).
+    lens: Vec<f32>,
     /// Per item: the factor its weights were divided by, inverted
     /// (1 / L2 norm for TF-IDF, 1 for BM25).
     scales: Vec<f32>,
+    tokens: u64,
 }
 
-struct ChunkOut {
-    keys: Interner,
-    df: Vec<u32>,
-    /// End offset into `entries` of each item.
-    ends: Vec<usize>,
-    entries: Vec<Entry>,
-    /// Weighted length of each item (BM25's dl).
-    lens: Vec<f32>,
-    tokens: u64,
+impl Chunk {
+    fn items(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Entry range of item `i` of the chunk.
+    fn span(&self, i: usize) -> std::ops::Range<usize> {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        start..self.ends[i]
+    }
 }
 
 fn analyse_chunk(
@@ -60,36 +77,53 @@ fn analyse_chunk(
     rows: std::ops::Range<usize>,
     analyzer: &Analyzer,
     config: &ModelConfig,
-) -> ChunkOut {
+) -> Chunk {
     let sublinear = config.weighting.sublinear_tf && config.weighting.scheme == Scheme::Tfidf;
-    let mut out = ChunkOut {
-        keys: Interner::default(),
+    let mut keys = Interner::default();
+    let mut out = Chunk {
+        keys: Keys::default(),
         df: Vec::new(),
         ends: Vec::with_capacity(rows.len()),
-        entries: Vec::new(),
+        terms: Vec::new(),
+        weights: Vec::new(),
+        fields: Vec::new(),
         lens: Vec::with_capacity(rows.len()),
+        scales: Vec::new(),
         tokens: 0,
     };
-    // (term, field) per occurrence; sorted to count occurrences per field.
-    let mut occ: Vec<(u32, u8)> = Vec::new();
+    // (term << 8 | field) per occurrence; sorted to count occurrences per
+    // field (the order of (term, field) pairs, as one integer).
+    let mut occ: Vec<u64> = Vec::new();
     // A word's character n-grams, interned once per chunk: catalogues
     // repeat their words, and expanding and interning n-grams was the
     // biggest cost of training with them.
     let mut grams_of: rustc_hash::FxHashMap<Box<str>, (u32, u32)> = Default::default();
     let mut gram_ids: Vec<u32> = Vec::new();
+    // A short field text's keys, interned once per chunk and field. Reusing
+    // them interns nothing new, so the chunk's ids are the same.
+    let mut text_keys: Vec<rustc_hash::FxHashMap<&str, (u32, u32)>> =
+        vec![Default::default(); catalog.fields.len()];
+    let mut text_ids: Vec<u32> = Vec::new();
     for row in rows {
         occ.clear();
         for (f, &(col, _)) in catalog.fields.iter().enumerate() {
             let text = catalog.cell(row, col);
+            let cached = text.len() <= CACHED_TEXT_BYTES;
+            if cached && let Some(&(start, len)) = text_keys[f].get(text) {
+                let ids = &text_ids[start as usize..(start + len) as usize];
+                occ.extend(ids.iter().map(|&id| ((id as u64) << 8) | f as u64));
+                continue;
+            }
+            let first = occ.len();
             analyzer.analyze_pieces(text, &mut |piece| match piece {
-                Piece::Key(key) => occ.push((out.keys.intern(key), f as u8)),
+                Piece::Key(key) => occ.push(((keys.intern(key) as u64) << 8) | f as u64),
                 Piece::CharWord(word) => {
                     let (start, len) = match grams_of.get(word) {
                         Some(&span) => span,
                         None => {
                             let start = gram_ids.len();
                             analyzer.char_grams(word, &mut |key| {
-                                gram_ids.push(out.keys.intern(key));
+                                gram_ids.push(keys.intern(key));
                             });
                             let span = (start as u32, (gram_ids.len() - start) as u32);
                             grams_of.insert(word.into(), span);
@@ -97,28 +131,34 @@ fn analyse_chunk(
                         }
                     };
                     let ids = &gram_ids[start as usize..(start + len) as usize];
-                    occ.extend(ids.iter().map(|&id| (id, f as u8)));
+                    occ.extend(ids.iter().map(|&id| ((id as u64) << 8) | f as u64));
                 }
             });
+            if cached {
+                let start = text_ids.len() as u32;
+                text_ids.extend(occ[first..].iter().map(|&x| (x >> 8) as u32));
+                text_keys[f].insert(text, (start, text_ids.len() as u32 - start));
+            }
         }
-        out.df.resize(out.keys.len(), 0);
+        out.df.resize(keys.len(), 0);
         out.tokens += occ.len() as u64;
         occ.sort_unstable();
         let mut len = 0f32;
         let mut i = 0;
         while i < occ.len() {
-            let term = occ[i].0;
-            let kind_w = analyzer.kind_weight(TokenKind::of_key(out.keys.get(term)));
+            let term = (occ[i] >> 8) as u32;
+            let kind_w = analyzer.kind_weight(TokenKind::of_key(keys.get(term)));
             let mut tf = 0f32;
             let mut bits = 0u16;
-            while i < occ.len() && occ[i].0 == term {
-                let field = occ[i].1;
+            while i < occ.len() && (occ[i] >> 8) as u32 == term {
+                let pair = occ[i];
+                let field = (pair & 0xff) as usize;
                 let mut count = 0u32;
-                while i < occ.len() && occ[i] == (term, field) {
+                while i < occ.len() && occ[i] == pair {
                     count += 1;
                     i += 1;
                 }
-                let fw = catalog.fields[field as usize].1;
+                let fw = catalog.fields[field].1;
                 let c = count as f32;
                 tf += fw * if sublinear { 1.0 + c.ln() } else { c };
                 bits |= 1 << field;
@@ -126,83 +166,60 @@ fn analyse_chunk(
             tf *= kind_w;
             len += tf;
             out.df[term as usize] += 1;
-            out.entries.push(Entry {
-                term,
-                fields: bits,
-                tf,
-            });
+            out.terms.push(term);
+            out.weights.push(tf);
+            out.fields.push(bits);
         }
         out.lens.push(len);
-        out.ends.push(out.entries.len());
+        out.ends.push(out.terms.len());
     }
+    // Up to half of a grown vector is spare room; all chunks together hold
+    // the forward index, so give it back.
+    out.terms.shrink_to_fit();
+    out.weights.shrink_to_fit();
+    out.fields.shrink_to_fit();
+    // The vocabulary merge only reads keys by id: drop the lookup table.
+    out.keys = keys.into_keys();
     out
 }
 
-fn rfc3339(secs: i64) -> String {
-    // Civil-from-days (Howard Hinnant's algorithm), so no date crate is needed.
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+/// A key's first eight bytes, big-endian, zero padded: `a < b` between
+/// two prefixes means the same between their keys (equal prefixes say
+/// nothing).
+fn key_prefix(key: &str) -> u64 {
+    let b = key.as_bytes();
+    let mut w = [0u8; 8];
+    let n = b.len().min(8);
+    w[..n].copy_from_slice(&b[..n]);
+    u64::from_be_bytes(w)
 }
 
-/// RFC 3339 UTC timestamp of now, or of SOURCE_DATE_EPOCH when it is set
-/// (the reproducible-builds convention), so a rebuild can be byte-identical.
-pub fn timestamp_now() -> String {
-    let secs = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse::<i64>().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64)
-        });
-    rfc3339(secs)
+/// Everything training computes, before it becomes a [`Model`] in memory
+/// or a model file.
+struct Trained {
+    config: ModelConfig,
+    analyzer: Analyzer,
+    vocab: StrTable,
+    idf: Vec<f32>,
+    /// Number of items per final term (its postings).
+    df: Vec<u32>,
+    avgdl: f64,
+    /// The forward vectors, chunk by chunk (`keys`, `df`, `lens` dropped).
+    chunks: Vec<Chunk>,
+    item_scale: Vec<f32>,
+    nnz: u64,
+    tokens_seen: u64,
+    terms_dropped: u64,
 }
 
-/// The config a model trained on `catalog` records: columns as the
-/// catalogue resolved them, stopword files read in.
-pub fn effective_config(catalog: &Catalog, config: &ModelConfig) -> Result<ModelConfig> {
-    let mut config = config.clone();
-    config.check()?;
-    config.id_column = catalog.columns[catalog.id_column].clone();
-    config.fields = catalog
-        .field_specs()
-        .iter()
-        .map(|f| format!("{}:{}", f.name, f.weight))
-        .collect::<Vec<_>>()
-        .join(",");
-    config.preprocess.resolve()?;
-    Ok(config)
-}
-
-/// Trains a model on a loaded catalogue. `config.fields` and `id_column`
-/// are taken from the catalogue as loaded (it already applied them).
-pub fn train(
+/// Analyses, builds the vocabulary and weights the items: the stages up to
+/// the forward vectors, each followed by a cancellation check.
+fn build(
     catalog: &Catalog,
     config: &ModelConfig,
     progress: &dyn Progress,
-) -> Result<(Model, TrainReport)> {
-    let start = Instant::now();
-    let mut stages: Vec<(&'static str, f64)> = Vec::new();
-    let mut lap = Instant::now();
-    let mut stage_done = |name: &'static str| {
-        stages.push((name, lap.elapsed().as_secs_f64()));
-        lap = Instant::now();
-    };
+    stage_done: &mut dyn FnMut(&'static str),
+) -> Result<Trained> {
     let config = effective_config(catalog, config)?;
     let analyzer = Analyzer::new(&config.preprocess)?;
 
@@ -213,7 +230,7 @@ pub fn train(
         .collect();
     let done = std::sync::atomic::AtomicUsize::new(0);
     progress.update("analyse", 0, n as u64);
-    let chunks: Vec<ChunkOut> = ranges
+    let mut chunks: Vec<Chunk> = ranges
         .par_iter()
         .map(|r| {
             if progress.cancelled() {
@@ -315,6 +332,11 @@ pub fn train(
         })
         .collect();
     drop(grouped);
+    // The chunks' own vocabularies are merged: free them.
+    for c in &mut chunks {
+        c.keys = Keys::default();
+        c.df = Vec::new();
+    }
     let mut gdf: Vec<u32> = Vec::with_capacity(total as usize);
     let mut gkeys: Vec<&str> = Vec::with_capacity(total as usize);
     for (interner, df, _) in &merged {
@@ -339,7 +361,19 @@ pub fn train(
         });
         kept.truncate(v.max_features);
     }
-    kept.par_sort_unstable_by(|&a, &b| gkeys[a as usize].cmp(gkeys[b as usize]));
+    // Sorted by key: mostly by the keys' first eight bytes as one integer
+    // (which orders like the keys), by the whole keys on a tie.
+    let mut by_prefix: Vec<(u64, u32)> = kept
+        .par_iter()
+        .map(|&t| (key_prefix(gkeys[t as usize]), t))
+        .collect();
+    by_prefix.par_sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| gkeys[a.1 as usize].cmp(gkeys[b.1 as usize]))
+    });
+    kept.clear();
+    kept.extend(by_prefix.iter().map(|p| p.1));
+    drop(by_prefix);
     let terms_dropped = (gkeys.len() - kept.len()) as u64;
     let mut tmp_to_final = vec![u32::MAX; gkeys.len()];
     for (f, &t) in kept.iter().enumerate() {
@@ -357,6 +391,8 @@ pub fn train(
     }
     let vocab = StrTable::from_iter(kept.iter().map(|&t| gkeys[t as usize]));
     let df_final: Vec<u32> = kept.iter().map(|&t| gdf[t as usize]).collect();
+    drop(gkeys);
+    drop(merged);
     let nf = n as f64;
     let idf: Vec<f32> = df_final
         .iter()
@@ -376,42 +412,53 @@ pub fn train(
     let avgdl = if n > 0 { total_len / nf } else { 0.0 };
 
     stage_done("vocabulary");
-    // Weight, normalise and sort each item's vector by final term id.
+    // Weight, normalise and sort each item's vector by final term id, in
+    // place: the chunk's arrays become its part of the forward index.
     if progress.cancelled() {
         return Err(Error::Cancelled);
     }
     progress.update("weight", 0, n as u64);
     let scheme = config.weighting.scheme;
     let (k1, b) = (config.weighting.k1, config.weighting.b);
-    let pieces: Vec<ForwardPiece> = chunks
-        .par_iter()
+    chunks
+        .par_iter_mut()
         .zip(local_to_tmp.par_iter())
-        .map(|(c, map)| {
-            let mut terms = Vec::with_capacity(c.entries.len());
-            let mut weights = Vec::with_capacity(c.entries.len());
-            let mut fields = Vec::with_capacity(c.entries.len());
-            let mut lens = Vec::with_capacity(c.ends.len());
-            let mut scales = Vec::with_capacity(c.ends.len());
+        .for_each(|(c, map)| {
+            // Chunk-local term -> final term (u32::MAX: filtered out), once
+            // per key rather than per entry.
+            let to_final: Vec<u32> = map.iter().map(|&tmp| tmp_to_final[tmp as usize]).collect();
+            let mut scales = Vec::with_capacity(c.items());
+            // (final term << 32 | entry offset in the item): sorting these
+            // integers orders the item by term (each term occurs once).
+            let mut order: Vec<u64> = Vec::new();
             let mut item: Vec<(u32, f32, u16)> = Vec::new();
+            let mut write = 0;
             let mut start = 0;
-            for (i, &end) in c.ends.iter().enumerate() {
-                item.clear();
-                for e in &c.entries[start..end] {
-                    let t = tmp_to_final[map[e.term as usize] as usize];
-                    if t == u32::MAX {
-                        continue;
+            for i in 0..c.items() {
+                let end = c.ends[i];
+                order.clear();
+                for j in start..end {
+                    let t = to_final[c.terms[j] as usize];
+                    if t != u32::MAX {
+                        order.push(((t as u64) << 32) | (j - start) as u64);
                     }
+                }
+                order.sort_unstable();
+                item.clear();
+                for &o in &order {
+                    let t = (o >> 32) as u32;
+                    let j = start + (o & 0xffff_ffff) as usize;
+                    let tf = c.weights[j];
                     let w = match scheme {
-                        Scheme::Tfidf => e.tf * idf[t as usize],
+                        Scheme::Tfidf => tf * idf[t as usize],
                         Scheme::Bm25 => {
                             let norm = k1 * (1.0 - b + b * (c.lens[i] / avgdl as f32));
-                            idf[t as usize] * e.tf * (k1 + 1.0) / (e.tf + norm)
+                            idf[t as usize] * tf * (k1 + 1.0) / (tf + norm)
                         }
                     };
-                    item.push((t, w, e.fields));
+                    item.push((t, w, c.fields[j]));
                 }
                 start = end;
-                item.sort_unstable_by_key(|x| x.0);
                 let mut scale = 1.0f32;
                 if scheme == Scheme::Tfidf {
                     let norm = item.iter().map(|x| x.1 * x.1).sum::<f32>().sqrt();
@@ -421,85 +468,187 @@ pub fn train(
                     }
                 }
                 scales.push(scale);
+                // Never ahead of the reading position: an item keeps at most
+                // the entries it had.
                 for &(t, w, f) in &item {
-                    terms.push(t);
-                    weights.push(w);
-                    fields.push(f);
+                    c.terms[write] = t;
+                    c.weights[write] = w;
+                    c.fields[write] = f;
+                    write += 1;
                 }
-                lens.push(item.len() as u64);
+                c.ends[i] = write;
             }
-            ForwardPiece {
-                terms,
-                weights,
-                fields,
-                lens,
-                scales,
-            }
-        })
-        .collect();
-    let tokens_seen = chunks.iter().map(|c| c.tokens).sum();
-    drop(chunks);
+            c.terms.truncate(write);
+            c.weights.truncate(write);
+            c.fields.truncate(write);
+            c.scales = scales;
+            c.lens = Vec::new();
+        });
     drop(local_to_tmp);
-
-    let nnz: usize = pieces.iter().map(|p| p.terms.len()).sum();
-    let mut fwd_offsets = Vec::with_capacity(n + 1);
-    fwd_offsets.push(0u64);
-    let mut fwd_terms = Vec::with_capacity(nnz);
-    let mut fwd_weights = Vec::with_capacity(nnz);
-    let mut fwd_fields = Vec::with_capacity(nnz);
+    drop(tmp_to_final);
+    let tokens_seen = chunks.iter().map(|c| c.tokens).sum();
+    let nnz = chunks.iter().map(|c| c.terms.len() as u64).sum();
     let mut item_scale: Vec<f32> = Vec::with_capacity(n);
-    for p in pieces {
-        item_scale.extend_from_slice(&p.scales);
-        for l in p.lens {
-            let last = *fwd_offsets.last().unwrap_or(&0);
-            fwd_offsets.push(last + l);
-        }
-        fwd_terms.extend_from_slice(&p.terms);
-        fwd_weights.extend_from_slice(&p.weights);
-        fwd_fields.extend_from_slice(&p.fields);
+    for c in &chunks {
+        item_scale.extend_from_slice(&c.scales);
     }
-
     stage_done("weight");
-    // Inverted index by counting sort: items come out ascending per term.
-    if progress.cancelled() {
-        return Err(Error::Cancelled);
+    Ok(Trained {
+        config,
+        analyzer,
+        vocab,
+        idf,
+        df: df_final,
+        avgdl,
+        chunks,
+        item_scale,
+        nnz,
+        tokens_seen,
+        terms_dropped,
+    })
+}
+
+/// The forward index's item offsets (n + 1 values).
+fn forward_offsets(chunks: &[Chunk]) -> Vec<u64> {
+    let mut offsets = Vec::with_capacity(chunks.iter().map(Chunk::items).sum::<usize>() + 1);
+    offsets.push(0u64);
+    let mut base = 0u64;
+    for c in chunks {
+        offsets.extend(c.ends.iter().map(|&e| base + e as u64));
+        base += c.terms.len() as u64;
     }
-    progress.update("index", 0, nnz as u64);
-    let mut counts = vec![0u64; nterms + 1];
-    for &t in &fwd_terms {
-        counts[t as usize + 1] += 1;
+    offsets
+}
+
+/// The inverted index's term offsets: postings per term are its df.
+fn inverted_offsets(df: &[u32]) -> Vec<u64> {
+    let mut offsets = Vec::with_capacity(df.len() + 1);
+    let mut total = 0u64;
+    offsets.push(0);
+    for &d in df {
+        total += d as u64;
+        offsets.push(total);
     }
-    for i in 1..counts.len() {
-        counts[i] += counts[i - 1];
-    }
-    let inv_offsets = counts.clone();
-    let mut cursor = counts;
-    let mut inv_items = vec![0u32; nnz];
-    let mut inv_weights = vec![0f32; nnz];
-    let mut term_max = vec![0f32; nterms];
-    // term_base[t] * item_scale[d] bounds every weight of t (see Model).
-    let mut term_base = vec![0f32; nterms];
-    for item in 0..n {
-        let (s, e) = (fwd_offsets[item] as usize, fwd_offsets[item + 1] as usize);
-        let scale = item_scale[item];
-        for j in s..e {
-            let t = fwd_terms[j] as usize;
-            let pos = cursor[t] as usize;
-            inv_items[pos] = item as u32;
-            inv_weights[pos] = fwd_weights[j];
-            cursor[t] += 1;
-            term_max[t] = term_max[t].max(fwd_weights[j]);
-            term_base[t] = term_base[t].max(fwd_weights[j] / scale);
+    offsets
+}
+
+/// Term ranges with about `POSTINGS_PER_PIECE` postings each, fewer for
+/// short items (see `POSTINGS_PER_ITEM_AND_PIECE`), and at least four, so
+/// both cores work and a piece is a fraction of the index.
+fn term_ranges(inv_offsets: &[u64], items: usize) -> Vec<std::ops::Range<u32>> {
+    let nterms = inv_offsets.len() - 1;
+    let nnz = inv_offsets[nterms];
+    let most = nnz / (items as u64 * POSTINGS_PER_ITEM_AND_PIECE).max(1);
+    let parts = nnz.div_ceil(POSTINGS_PER_PIECE).min(most).max(4);
+    let mut out = Vec::new();
+    let mut t0 = 0usize;
+    for p in 1..=parts {
+        let t1 = if p == parts {
+            nterms
+        } else {
+            let goal = nnz * p / parts;
+            inv_offsets.partition_point(|&o| o < goal).clamp(t0, nterms)
+        };
+        if t1 > t0 {
+            out.push(t0 as u32..t1 as u32);
+            t0 = t1;
         }
     }
+    out
+}
 
-    stage_done("index");
-    let ids = StrTable::from_iter((0..n).map(|i| catalog.id(i)));
-    let titles = StrTable::from_iter((0..n).map(|i| catalog.title(i)));
-    let mut id_order: Vec<u32> = (0..n as u32).collect();
-    id_order.par_sort_unstable_by(|&a, &b| catalog.id(a as usize).cmp(catalog.id(b as usize)));
+/// One term range of the inverted index, with the range's per-term bounds.
+/// Items come out ascending per term. `items`/`weights` hold the range's
+/// postings, `term_max`/`term_base` its terms.
+struct InvertedPiece<'a> {
+    terms: std::ops::Range<u32>,
+    items: &'a mut [u32],
+    weights: &'a mut [f32],
+    term_max: &'a mut [f32],
+    term_base: &'a mut [f32],
+}
 
-    let config_hash = sha256_hex(config.canonical_json().as_bytes());
+/// Splits term ranges into one run of consecutive ranges per thread, with
+/// about the same number of postings each.
+fn lanes<T>(ranges: Vec<T>, postings: impl Fn(&T) -> u64) -> Vec<Vec<T>> {
+    let total: u64 = ranges.iter().map(&postings).sum();
+    let n = rayon::current_num_threads().max(1) as u64;
+    let mut out: Vec<Vec<T>> = Vec::new();
+    let mut done = 0u64;
+    for r in ranges {
+        let lane = ((done * n) / total.max(1)) as usize;
+        done += postings(&r);
+        if out.len() <= lane {
+            out.push(Vec::new());
+        }
+        if let Some(last) = out.last_mut() {
+            last.push(r);
+        }
+    }
+    out
+}
+
+/// Per item, where its entries of terms `t0..` start (chunk-local entry
+/// index): a lane's position, advanced by each range it inverts, so a
+/// range reads only its own entries of each item.
+fn cursors_at(t: &Trained, t0: u32) -> Vec<usize> {
+    let mut at = Vec::with_capacity(t.item_scale.len());
+    for c in &t.chunks {
+        for i in 0..c.items() {
+            let span = c.span(i);
+            at.push(span.start + c.terms[span.clone()].partition_point(|&x| x < t0));
+        }
+    }
+    at
+}
+
+/// Fills one term range of the inverted index; `at` are the lane's item
+/// cursors at the range's first term (see [`cursors_at`]).
+fn invert(t: &Trained, inv_offsets: &[u64], out: InvertedPiece<'_>, at: &mut [usize]) {
+    let InvertedPiece {
+        terms,
+        items,
+        weights,
+        term_max,
+        term_base,
+    } = out;
+    let (t0, t1) = (terms.start, terms.end);
+    let base = inv_offsets[t0 as usize];
+    let mut cursor: Vec<usize> = inv_offsets[t0 as usize..t1 as usize]
+        .iter()
+        .map(|&o| (o - base) as usize)
+        .collect();
+    let mut item = 0usize;
+    for c in &t.chunks {
+        for i in 0..c.items() {
+            let end = c.ends[i];
+            // term_base[t] * item_scale[d] bounds every weight of t (see Model).
+            let scale = c.scales[i];
+            let mut j = at[item];
+            while j < end {
+                let term = c.terms[j];
+                if term >= t1 {
+                    break;
+                }
+                let local = (term - t0) as usize;
+                let w = c.weights[j];
+                let pos = cursor[local];
+                items[pos] = item as u32;
+                weights[pos] = w;
+                cursor[local] += 1;
+                term_max[local] = term_max[local].max(w);
+                term_base[local] = term_base[local].max(w / scale);
+                j += 1;
+            }
+            at[item] = j;
+            item += 1;
+        }
+    }
+}
+
+/// The model's metadata for a training result.
+fn model_meta(catalog: &Catalog, t: &Trained) -> ModelMeta {
+    let config_hash = sha256_hex(t.config.canonical_json().as_bytes());
     let version = env!("CARGO_PKG_VERSION");
     let model_id = sha256_hex(
         format!(
@@ -509,8 +658,7 @@ pub fn train(
         .as_bytes(),
     )[..16]
         .to_string();
-    let rows_skipped = catalog.skipped_lines.len() as u64;
-    let meta = ModelMeta {
+    ModelMeta {
         format_version: FORMAT_VERSION,
         prodsim_version: version.to_string(),
         model_id,
@@ -522,19 +670,127 @@ pub fn train(
             .unwrap_or_default(),
         config_hash,
         trained_at: timestamp_now(),
-        items: n as u64,
-        terms: nterms as u64,
-        nonzeros: nnz as u64,
-        rows_skipped,
+        items: catalog.len() as u64,
+        terms: t.vocab.len() as u64,
+        nonzeros: t.nnz,
+        rows_skipped: catalog.skipped_lines.len() as u64,
         fields: catalog
             .fields
             .iter()
             .map(|&(c, _)| catalog.columns[c].clone())
             .collect(),
         title_column: catalog.columns[catalog.title_column].clone(),
-        avg_item_len: avgdl,
-    };
+        avg_item_len: t.avgdl,
+    }
+}
+
+/// Item numbers sorted by id.
+fn id_order(catalog: &Catalog) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..catalog.len() as u32).collect();
+    order.par_sort_unstable_by(|&a, &b| catalog.id(a as usize).cmp(catalog.id(b as usize)));
+    order
+}
+
+/// Runs `stage_done(name)` timings into a report's stage list.
+struct Stages {
+    list: Vec<(&'static str, f64)>,
+    lap: Instant,
+}
+
+impl Stages {
+    fn new() -> Self {
+        Stages {
+            list: Vec::new(),
+            lap: Instant::now(),
+        }
+    }
+    fn done(&mut self, name: &'static str) {
+        self.list.push((name, self.lap.elapsed().as_secs_f64()));
+        self.lap = Instant::now();
+    }
+}
+
+/// Trains a model on a loaded catalogue. `config.fields` and `id_column`
+/// are taken from the catalogue as loaded (it already applied them).
+pub fn train(
+    catalog: &Catalog,
+    config: &ModelConfig,
+    progress: &dyn Progress,
+) -> Result<(Model, TrainReport)> {
+    let start = Instant::now();
+    let mut stages = Stages::new();
+    let t = build(catalog, config, progress, &mut |s| stages.done(s))?;
+    // Inverted index, a term range per task.
+    if progress.cancelled() {
+        return Err(Error::Cancelled);
+    }
+    progress.update("index", 0, t.nnz);
+    let nterms = t.vocab.len();
+    let inv_offsets = inverted_offsets(&t.df);
+    let mut inv_items = vec![0u32; t.nnz as usize];
+    let mut inv_weights = vec![0f32; t.nnz as usize];
+    let mut term_max = vec![0f32; nterms];
+    let mut term_base = vec![0f32; nterms];
+    {
+        let mut pieces = Vec::new();
+        let (mut items, mut weights) = (&mut inv_items[..], &mut inv_weights[..]);
+        let (mut tmax, mut tbase) = (&mut term_max[..], &mut term_base[..]);
+        for r in term_ranges(&inv_offsets, catalog.len()) {
+            let postings = (inv_offsets[r.end as usize] - inv_offsets[r.start as usize]) as usize;
+            let nt = r.len();
+            let (a, rest) = std::mem::take(&mut items).split_at_mut(postings);
+            items = rest;
+            let (b, rest) = std::mem::take(&mut weights).split_at_mut(postings);
+            weights = rest;
+            let (c, rest) = std::mem::take(&mut tmax).split_at_mut(nt);
+            tmax = rest;
+            let (d, rest) = std::mem::take(&mut tbase).split_at_mut(nt);
+            tbase = rest;
+            pieces.push(InvertedPiece {
+                terms: r,
+                items: a,
+                weights: b,
+                term_max: c,
+                term_base: d,
+            });
+        }
+        lanes(pieces, |p| p.items.len() as u64)
+            .into_par_iter()
+            .with_max_len(1)
+            .for_each(|lane| {
+                let mut at = cursors_at(&t, lane.first().map_or(0, |p| p.terms.start));
+                for p in lane {
+                    invert(&t, &inv_offsets, p, &mut at);
+                }
+            });
+    }
+    stages.done("index");
+    let n = catalog.len();
+    let ids = StrTable::from_iter((0..n).map(|i| catalog.id(i)));
+    let titles = StrTable::from_iter((0..n).map(|i| catalog.title(i)));
+    let id_order = id_order(catalog);
+    let meta = model_meta(catalog, &t);
+    let fwd_offsets = forward_offsets(&t.chunks);
+    let nnz = t.nnz as usize;
+    let mut fwd_terms = Vec::with_capacity(nnz);
+    let mut fwd_weights = Vec::with_capacity(nnz);
+    let mut fwd_fields = Vec::with_capacity(nnz);
+    for c in &t.chunks {
+        fwd_terms.extend_from_slice(&c.terms);
+        fwd_weights.extend_from_slice(&c.weights);
+        fwd_fields.extend_from_slice(&c.fields);
+    }
     progress.update("done", n as u64, n as u64);
+    let Trained {
+        config,
+        analyzer,
+        vocab,
+        idf,
+        item_scale,
+        tokens_seen,
+        terms_dropped,
+        ..
+    } = t;
     let model = Model {
         config,
         meta,
@@ -555,14 +811,300 @@ pub fn train(
         inv_items: inv_items.into(),
         inv_weights: inv_weights.into(),
     };
-    stage_done("ids");
+    stages.done("ids");
     let report = TrainReport {
         seconds: start.elapsed().as_secs_f64(),
-        stages,
+        stages: stages.list,
         tokens_seen,
         terms_dropped,
     };
     Ok((model, report))
+}
+
+/// What [`train_to_file`] wrote.
+#[derive(Debug, Clone)]
+pub struct SavedModel {
+    pub meta: ModelMeta,
+    /// The config as the model file records it.
+    pub config: ModelConfig,
+    /// Size of the model file.
+    pub bytes: u64,
+}
+
+/// Items per piece of the id and title tables written at once.
+const STRINGS_PER_PIECE: usize = 1 << 16;
+
+/// Trains a model and writes it to `path` (atomically, like
+/// [`super::format::save`]) without building the model in memory: the
+/// forward vectors are written from the chunks they were weighted in, the
+/// inverted index is built and written a term range at a time, and pieces
+/// are written in parallel at their final offsets. The file's bytes are
+/// those `save(train(..))` writes; the peak memory is about the forward
+/// index (10 bytes per non-zero) instead of the whole model twice over.
+pub fn train_to_file(
+    catalog: &Catalog,
+    config: &ModelConfig,
+    path: &std::path::Path,
+    progress: &dyn Progress,
+) -> Result<(SavedModel, TrainReport)> {
+    use super::format::ModelFileWriter;
+    let start = Instant::now();
+    let mut stages = Stages::new();
+    let mut t = build(catalog, config, progress, &mut |s| stages.done(s))?;
+    if progress.cancelled() {
+        return Err(Error::Cancelled);
+    }
+    let n = catalog.len();
+    let nterms = t.vocab.len() as u64;
+    let nnz = t.nnz;
+    let meta = model_meta(catalog, &t);
+    let encode = |e: serde_json::Error| Error::input(format!("cannot encode the model: {e}"));
+    let config_json = serde_json::to_vec(&t.config).map_err(encode)?;
+    let meta_json = serde_json::to_vec(&meta).map_err(encode)?;
+    let (id_bytes, title_bytes) = rayon::join(
+        || {
+            (0..n)
+                .into_par_iter()
+                .map(|i| catalog.id(i).len() as u64)
+                .sum::<u64>()
+        },
+        || {
+            (0..n)
+                .into_par_iter()
+                .map(|i| catalog.title(i).len() as u64)
+                .sum::<u64>()
+        },
+    );
+    let (n64, vocab_bytes) = (n as u64, t.vocab.bytes.len() as u64);
+    let lens: [u64; 20] = [
+        config_json.len() as u64,
+        meta_json.len() as u64,
+        (nterms + 1) * 8,
+        vocab_bytes,
+        nterms * 4,
+        nterms * 4,
+        nterms * 4,
+        n64 * 4,
+        (n64 + 1) * 8,
+        id_bytes,
+        (n64 + 1) * 8,
+        title_bytes,
+        n64 * 4,
+        (n64 + 1) * 8,
+        nnz * 4,
+        nnz * 4,
+        nnz * 2,
+        (nterms + 1) * 8,
+        nnz * 4,
+        nnz * 4,
+    ];
+    let file = ModelFileWriter::create(path, &lens)?;
+    progress.update("write", 0, 3);
+
+    // Everything but the inverted index: small sections, ids and titles,
+    // and the forward vectors, chunk by chunk, in parallel.
+    {
+        let t = &t;
+        let file = &file;
+        let fwd_offsets = forward_offsets(&t.chunks);
+        let mut tasks: Vec<Box<dyn Fn() -> Result<()> + Send + Sync + '_>> = Vec::new();
+        tasks.push(Box::new(|| {
+            file.write("config", 0, &config_json)?;
+            file.write("meta", 0, &meta_json)?;
+            file.write("vocab.o", 0, bytemuck::cast_slice(&t.vocab.offsets))?;
+            file.write("vocab.s", 0, &t.vocab.bytes)?;
+            file.write("idf", 0, bytemuck::cast_slice(&t.idf))?;
+            file.write("iscale", 0, bytemuck::cast_slice(&t.item_scale))?;
+            file.write("fwd.o", 0, bytemuck::cast_slice(&fwd_offsets))?;
+            file.write("inv.o", 0, bytemuck::cast_slice(&inverted_offsets(&t.df)))
+        }));
+        tasks.push(Box::new(|| {
+            file.write("idorder", 0, bytemuck::cast_slice(&id_order(catalog)))
+        }));
+        // Id and title tables in pieces: offsets, then the piece's text.
+        for (table, column) in [("ids", catalog.id_column), ("title", catalog.title_column)] {
+            let (offsets, strings) = match table {
+                "ids" => ("ids.o", "ids.s"),
+                _ => ("title.o", "title.s"),
+            };
+            let starts: Vec<usize> = (0..n).step_by(STRINGS_PER_PIECE).collect();
+            // Byte offset where each piece's text starts.
+            let piece_bytes: Vec<u64> = starts
+                .par_iter()
+                .map(|&s| {
+                    (s..(s + STRINGS_PER_PIECE).min(n))
+                        .map(|i| catalog.cell(i, column).len() as u64)
+                        .sum()
+                })
+                .collect();
+            let mut at = 0u64;
+            let piece_at: Vec<u64> = piece_bytes
+                .iter()
+                .map(|&b| {
+                    let here = at;
+                    at += b;
+                    here
+                })
+                .collect();
+            file.write(offsets, 0, &0u64.to_le_bytes())?;
+            let (starts, piece_at) = (std::sync::Arc::new(starts), std::sync::Arc::new(piece_at));
+            for k in 0..starts.len() {
+                let (starts, piece_at) = (starts.clone(), piece_at.clone());
+                tasks.push(Box::new(move || {
+                    let s = starts[k];
+                    let e = (s + STRINGS_PER_PIECE).min(n);
+                    let mut text = Vec::new();
+                    let mut ends = Vec::with_capacity(e - s);
+                    for i in s..e {
+                        text.extend_from_slice(catalog.cell(i, column).as_bytes());
+                        ends.push(piece_at[k] + text.len() as u64);
+                    }
+                    file.write(strings, piece_at[k], &text)?;
+                    file.write(offsets, (s as u64 + 1) * 8, bytemuck::cast_slice(&ends))
+                }));
+            }
+        }
+        let mut at = 0u64;
+        for c in &t.chunks {
+            let here = at;
+            at += c.terms.len() as u64;
+            tasks.push(Box::new(move || {
+                file.write("fwd.t", here * 4, bytemuck::cast_slice(&c.terms))?;
+                file.write("fwd.w", here * 4, bytemuck::cast_slice(&c.weights))?;
+                file.write("fwd.f", here * 2, bytemuck::cast_slice(&c.fields))
+            }));
+        }
+        tasks
+            .into_par_iter()
+            .with_max_len(1)
+            .map(|task| {
+                if progress.cancelled() {
+                    return Err(Error::Cancelled);
+                }
+                task()
+            })
+            .collect::<Result<()>>()?;
+    }
+    stages.done("write forward");
+    if progress.cancelled() {
+        return Err(Error::Cancelled);
+    }
+    progress.update("write", 1, 3);
+    // The inverted index needs the forward terms and weights only.
+    for c in &mut t.chunks {
+        c.fields = Vec::new();
+    }
+    let inv_offsets = inverted_offsets(&t.df);
+    let postings =
+        |r: &std::ops::Range<u32>| inv_offsets[r.end as usize] - inv_offsets[r.start as usize];
+    lanes(term_ranges(&inv_offsets, n), postings)
+        .into_par_iter()
+        .with_max_len(1)
+        .map(|lane| {
+            let mut at = cursors_at(&t, lane.first().map_or(0, |r| r.start));
+            for r in lane {
+                if progress.cancelled() {
+                    return Err(Error::Cancelled);
+                }
+                let p0 = inv_offsets[r.start as usize];
+                let mut items = vec![0u32; postings(&r) as usize];
+                let mut weights = vec![0f32; items.len()];
+                let mut term_max = vec![0f32; r.len()];
+                let mut term_base = vec![0f32; r.len()];
+                let t0 = r.start as u64 * 4;
+                invert(
+                    &t,
+                    &inv_offsets,
+                    InvertedPiece {
+                        terms: r,
+                        items: &mut items,
+                        weights: &mut weights,
+                        term_max: &mut term_max,
+                        term_base: &mut term_base,
+                    },
+                    &mut at,
+                );
+                file.write("inv.i", p0 * 4, bytemuck::cast_slice(&items))?;
+                file.write("inv.w", p0 * 4, bytemuck::cast_slice(&weights))?;
+                file.write("termmax", t0, bytemuck::cast_slice(&term_max))?;
+                file.write("termbase", t0, bytemuck::cast_slice(&term_base))?;
+            }
+            Ok(())
+        })
+        .collect::<Result<()>>()?;
+    stages.done("index");
+    progress.update("write", 2, 3);
+    if progress.cancelled() {
+        return Err(Error::Cancelled);
+    }
+    let bytes = file.finish()?;
+    stages.done("sync");
+    progress.update("done", n as u64, n as u64);
+    let report = TrainReport {
+        seconds: start.elapsed().as_secs_f64(),
+        stages: stages.list,
+        tokens_seen: t.tokens_seen,
+        terms_dropped: t.terms_dropped,
+    };
+    Ok((
+        SavedModel {
+            meta,
+            config: t.config,
+            bytes,
+        },
+        report,
+    ))
+}
+
+fn rfc3339(secs: i64) -> String {
+    // Civil-from-days (Howard Hinnant's algorithm), so no date crate is needed.
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// RFC 3339 UTC timestamp of now, or of SOURCE_DATE_EPOCH when it is set
+/// (the reproducible-builds convention), so a rebuild can be byte-identical.
+pub fn timestamp_now() -> String {
+    let secs = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64)
+        });
+    rfc3339(secs)
+}
+
+/// The config a model trained on `catalog` records: columns as the
+/// catalogue resolved them, stopword files read in.
+pub fn effective_config(catalog: &Catalog, config: &ModelConfig) -> Result<ModelConfig> {
+    let mut config = config.clone();
+    config.check()?;
+    config.id_column = catalog.columns[catalog.id_column].clone();
+    config.fields = catalog
+        .field_specs()
+        .iter()
+        .map(|f| format!("{}:{}", f.name, f.weight))
+        .collect::<Vec<_>>()
+        .join(",");
+    config.preprocess.resolve()?;
+    Ok(config)
 }
 
 #[cfg(test)]
@@ -623,6 +1165,187 @@ mod tests {
             let mut got: Vec<String> = terms.iter().map(|&t| m.term_key(t).to_string()).collect();
             got.sort();
             assert_eq!(got, want, "item {item}");
+        }
+    }
+
+    /// A synthetic catalogue over more than one chunk, its text fields
+    /// weighted, as the command line loads it.
+    fn synth_catalog(items: usize) -> Catalog {
+        let mut csv = Vec::new();
+        crate::synth::write_catalog(&crate::synth::SynthOptions { items, seed: 7 }, &mut csv)
+            .unwrap();
+        let opts = crate::catalog::CatalogOptions {
+            id_column: None,
+            fields: Some(crate::catalog::parse_fields("title:2,brand,category:0.5").unwrap()),
+        };
+        Catalog::from_bytes(std::path::Path::new("synth.csv"), &csv, &opts).unwrap()
+    }
+
+    #[test]
+    fn the_streamed_file_has_the_saved_models_bytes() {
+        let cat = synth_catalog(CHUNK + 900);
+        let dir = tempfile::tempdir().unwrap();
+        for sets in [
+            &[][..],
+            &["char_ngrams=[0,0]"][..],
+            &["weighting.scheme=bm25", "char_ngrams=[3,5]"][..],
+            // Filters drop terms, so items lose entries in place.
+            &["vocabulary.min_df=3", "vocabulary.max_df=0.2"][..],
+            &[
+                "vocabulary.max_features=500",
+                "weighting.sublinear_tf=false",
+            ][..],
+        ] {
+            let mut config = ModelConfig::default();
+            for s in sets {
+                config.set(s).unwrap();
+            }
+            let path = dir.path().join("m.psm");
+            let (saved, report) =
+                train_to_file(&cat, &config, &path, &crate::jobs::NoProgress).unwrap();
+            let (mut model, _) = train(&cat, &config, &crate::jobs::NoProgress).unwrap();
+            // The clock may have ticked between the two.
+            model.meta.trained_at = saved.meta.trained_at.clone();
+            let want = super::super::format::to_bytes(&model).unwrap();
+            let got = std::fs::read(&path).unwrap();
+            assert_eq!(saved.bytes, got.len() as u64, "{sets:?}");
+            assert!(
+                got == want,
+                "{sets:?}: streamed file differs from save(train(..))"
+            );
+            assert_eq!(saved.meta, model.meta, "{sets:?}");
+            assert!(report.stages.iter().any(|s| s.0 == "index"));
+            // And it opens as the same model.
+            let opened = super::super::format::load_verified(&path).unwrap();
+            assert_eq!(opened.len(), cat.len());
+        }
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "temporary files left: {names:?}");
+    }
+
+    #[test]
+    fn the_inverted_index_lists_each_items_terms_in_pieces() {
+        // Several term ranges even for a small model; every posting must
+        // land where a one-pass counting sort puts it.
+        let cat = synth_catalog(300);
+        let (m, _) = train(&cat, &ModelConfig::default(), &crate::jobs::NoProgress).unwrap();
+        assert!(term_ranges(&m.inv_offsets, m.len()).len() >= 4);
+        let mut want: Vec<Vec<(u32, f32)>> = vec![Vec::new(); m.vocab_len()];
+        for item in 0..m.len() as u32 {
+            let (terms, weights, _) = m.item_vector(item);
+            for (&t, &w) in terms.iter().zip(weights) {
+                want[t as usize].push((item, w));
+            }
+        }
+        for (t, postings) in want.iter().enumerate() {
+            let (items, weights) = m.postings(t as u32);
+            let got: Vec<(u32, f32)> = items.iter().copied().zip(weights.iter().copied()).collect();
+            assert_eq!(&got, postings, "term {t}");
+            let max = postings.iter().map(|p| p.1).fold(0f32, f32::max);
+            assert_eq!(m.term_max(t as u32), max);
+        }
+    }
+
+    #[test]
+    fn key_prefixes_order_like_keys() {
+        let mut keys = vec![
+            "wab",
+            "wa",
+            "w",
+            "",
+            "wabcdefgh",
+            "wabcdefg",
+            "wabcdefgha",
+            "wb",
+            "c a",
+            "c\u{e9}t",
+            "nab cd",
+            "wab\0",
+            "wab\0\0x",
+            "\u{ff}",
+        ];
+        keys.sort();
+        for a in &keys {
+            for b in &keys {
+                if key_prefix(a) < key_prefix(b) {
+                    assert!(a < b, "{a:?} {b:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn lanes_keep_ranges_in_order_and_balanced() {
+        let ranges: Vec<u64> = vec![5, 1, 1, 40, 2, 2, 2, 9, 1, 30];
+        let l = lanes(ranges.clone(), |&p| p);
+        let flat: Vec<u64> = l.iter().flatten().copied().collect();
+        assert_eq!(flat, ranges);
+        assert!(l.len() <= rayon::current_num_threads().max(1));
+        assert!(l.iter().all(|lane| !lane.is_empty()));
+    }
+
+    #[test]
+    fn term_ranges_cover_every_term_once() {
+        let offsets = inverted_offsets(&[5, 1, 1, 40, 2, 2, 2, 9, 1]);
+        let ranges = term_ranges(&offsets, 2);
+        assert_eq!(ranges.first().map(|r| r.start), Some(0));
+        assert_eq!(ranges.last().map(|r| r.end), Some(9));
+        assert!(ranges.windows(2).all(|w| w[0].end == w[1].start));
+        assert!(ranges.iter().all(|r| !r.is_empty()));
+        assert_eq!(term_ranges(&inverted_offsets(&[3]), 1), vec![0..1]);
+        // Many pieces for long items, four for short ones.
+        let long = inverted_offsets(&vec![1000; 10_000]);
+        assert_eq!(term_ranges(&long, 100).len(), 5);
+        assert_eq!(term_ranges(&long, 1_000_000).len(), 4);
+    }
+
+    #[test]
+    fn a_cancelled_streamed_training_leaves_no_file() {
+        let cat = synth_catalog(200);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.psm");
+        for stage in ["analyse", "vocabulary", "weight", "write"] {
+            let p = CancelAt(stage, Default::default());
+            let r = train_to_file(&cat, &ModelConfig::default(), &path, &p);
+            assert!(matches!(r, Err(Error::Cancelled)), "{stage}");
+            let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+            assert!(left.is_empty(), "{stage}: {left:?}");
+        }
+    }
+
+    #[test]
+    fn repeated_short_texts_give_the_same_vectors_as_fresh_ones() {
+        // The brand repeats (cached per chunk); the same brand spelled in
+        // one row per item in a second catalogue without repeats must give
+        // the same keys.
+        let csv = b"id,title,brand\n1,tv 55in,Sony\n2,ink 10B,Kodak\n3,tv 65in,Sony\n4,ink,Sony\n";
+        let opts = crate::catalog::CatalogOptions {
+            id_column: None,
+            fields: Some(crate::catalog::parse_fields("title,brand:2").unwrap()),
+        };
+        let cat = Catalog::from_bytes(std::path::Path::new("t.csv"), csv, &opts).unwrap();
+        let (m, _) = train(&cat, &ModelConfig::default(), &crate::jobs::NoProgress).unwrap();
+        for item in 0..m.len() as u32 {
+            let row = item as usize;
+            let mut want: Vec<(String, u16)> = Vec::new();
+            for (f, &(col, _)) in cat.fields.iter().enumerate() {
+                m.analyzer().analyze(cat.cell(row, col), &mut |k| {
+                    want.push((k.to_string(), 1 << f));
+                });
+            }
+            let (terms, _, fields) = m.item_vector(item);
+            for (&t, &bits) in terms.iter().zip(fields) {
+                let key = m.term_key(t);
+                let from: u16 = want
+                    .iter()
+                    .filter(|w| w.0 == key)
+                    .map(|w| w.1)
+                    .fold(0, |a, b| a | b);
+                assert_eq!(bits, from, "item {item} key {key}");
+            }
+            want.sort();
+            want.dedup_by(|a, b| a.0 == b.0);
+            assert_eq!(terms.len(), want.len(), "item {item}");
         }
     }
 

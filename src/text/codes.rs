@@ -8,6 +8,8 @@ const MAX_CODE_LEN: usize = 24;
 /// A digit-free piece this short next to a coded piece is taken as part of
 /// the code (`kx` in `kx ts3282b`); longer ones are ordinary words.
 const MAX_PREFIX_LEN: usize = 4;
+/// Up to this many tokens and joins, looking one up is a scan, not a set.
+const SCAN_LIMIT: usize = 64;
 
 /// Emits joined code tokens for `tokens`:
 /// - all pieces of one punctuation-joined group (`kx-ts3282b`) if any piece
@@ -19,11 +21,17 @@ const MAX_PREFIX_LEN: usize = 4;
 /// Joins equal to a token already present are skipped: they add nothing.
 pub fn join_codes(tokens: &[Token<'_>], out: &mut Vec<String>) {
     out.clear();
-    // A set, not a scan: a 1 MB field has ~100k tokens and as many joins.
+    // What exists is the tokens and the joins already emitted. A scan for
+    // a title's few tokens (no allocation); a set once there are many: a
+    // 1 MB field has ~100k tokens and as many joins.
     let mut seen: rustc_hash::FxHashSet<String> = rustc_hash::FxHashSet::default();
-    let mut exists = |s: &str| {
+    let mut exists = |s: &str, out: &[String]| {
+        if tokens.len() + out.len() <= SCAN_LIMIT && seen.is_empty() {
+            return tokens.iter().any(|t| t.text == s) || out.iter().any(|o| o == s);
+        }
         if seen.is_empty() {
             seen.extend(tokens.iter().map(|t| t.text.to_string()));
+            seen.extend(out.iter().cloned());
         }
         !seen.insert(s.to_string())
     };
@@ -35,7 +43,7 @@ pub fn join_codes(tokens: &[Token<'_>], out: &mut Vec<String>) {
         }
         if j - i >= 2 && tokens[i..j].iter().any(|t| t.has_digit) {
             let joined: String = tokens[i..j].iter().map(|t| t.text).collect();
-            if joined.len() <= MAX_CODE_LEN && !exists(&joined) {
+            if joined.len() <= MAX_CODE_LEN && !exists(&joined, out) {
                 out.push(joined);
             }
         }
@@ -52,7 +60,7 @@ pub fn join_codes(tokens: &[Token<'_>], out: &mut Vec<String>) {
             continue;
         }
         let joined = format!("{}{}", a.text, b.text);
-        if !exists(&joined) {
+        if !exists(&joined, out) {
             out.push(joined);
         }
     }
@@ -86,6 +94,16 @@ mod tests {
     #[test]
     fn groups_and_pairs() {
         assert_eq!(codes("sony wh-1000xm4 v2"), vec!["wh1000xm4", "1000xm4v2"]);
+    }
+
+    #[test]
+    fn a_join_is_emitted_once_with_few_or_many_tokens() {
+        // "ab-12" and "ab 12" both join to ab12; "ab12" itself is a token.
+        assert_eq!(codes("ab-12 x ab-12"), vec!["ab12", "12x"]);
+        assert_eq!(codes("ab12 ab-12"), vec!["ab12ab"]);
+        // The same past the scan limit, where a set answers.
+        let many = "ab-12 ".repeat(SCAN_LIMIT) + "cd-34 ab12";
+        assert_eq!(codes(&many), vec!["cd34", "12ab", "12cd", "34ab12"]);
     }
 
     #[test]

@@ -361,6 +361,7 @@ impl Analyzer {
             record("stopwords", &mut words.iter().copied());
         }
 
+        // Without a stemmer the words are the stems: no copies.
         let stems: Vec<Cow<str>> = match &self.stemmer {
             Some(st) => words
                 .iter()
@@ -372,7 +373,7 @@ impl Analyzer {
                     }
                 })
                 .collect(),
-            None => words.iter().map(|w| Cow::Borrowed(*w)).collect(),
+            None => Vec::new(),
         };
         if self.stemmer.is_some() {
             record("stem", &mut stems.iter().map(|s| s.as_ref()));
@@ -392,7 +393,10 @@ impl Analyzer {
         };
 
         let [nmin, nmax] = self.opts.word_ngrams;
-        let stem_refs: Vec<&str> = stems.iter().map(|s| s.as_ref()).collect();
+        let stem_refs: Cow<[&str]> = match &self.stemmer {
+            Some(_) => Cow::Owned(stems.iter().map(|s| s.as_ref()).collect()),
+            None => Cow::Borrowed(&words),
+        };
         for n in nmin..=nmax {
             let kind = if n == 1 {
                 TokenKind::Word

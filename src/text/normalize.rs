@@ -8,6 +8,15 @@ use unicode_normalization::char::is_combining_mark;
 /// `Wi\u{AD}Fi` reads as `WiFi` and escape sequences never survive as text.
 pub fn clean(text: &str, out: &mut String) {
     out.clear();
+    if text.is_ascii() {
+        // On ASCII only controls change (whitespace other than the space
+        // is a control); nothing is deleted.
+        out.extend(
+            text.bytes()
+                .map(|b| if b.is_ascii_control() { ' ' } else { b as char }),
+        );
+        return;
+    }
     for c in text.chars() {
         match c {
             '\u{AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' => {}
@@ -54,6 +63,20 @@ mod tests {
     fn clean_removes_soft_hyphen_and_controls() {
         assert_eq!(run(clean, "Wi\u{AD}Fi\u{A0}6\x1b[31m\tx"), "WiFi 6 [31m x");
         assert_eq!(run(clean, "a\u{200B}b\u{FEFF}"), "ab");
+    }
+
+    #[test]
+    fn clean_on_ascii_is_the_general_clean() {
+        let ascii: String = (0u8..128).map(|b| b as char).collect();
+        let mut general = String::new();
+        for c in ascii.chars() {
+            general.push(if c.is_control() || c.is_whitespace() {
+                ' '
+            } else {
+                c
+            });
+        }
+        assert_eq!(run(clean, &ascii), general);
     }
 
     #[test]

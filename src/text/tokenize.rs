@@ -15,6 +15,9 @@ pub struct Token<'a> {
 /// token so decimals such as `15.6` remain one token.
 pub fn tokenize<'a>(text: &'a str, out: &mut Vec<Token<'a>>) {
     out.clear();
+    if text.is_ascii() {
+        return tokenize_ascii(text, out);
+    }
     let bytes = text.as_bytes();
     let mut group = 0u32;
     let mut start: Option<usize> = None;
@@ -51,6 +54,48 @@ pub fn tokenize<'a>(text: &'a str, out: &mut Vec<Token<'a>>) {
     if let Some(s) = start {
         out.push(Token {
             text: &text[s..bytes.len()],
+            group,
+            has_digit,
+        });
+    }
+}
+
+/// [`tokenize`] for ASCII text, byte by byte: on ASCII, `is_alphanumeric`,
+/// `is_numeric` and `is_whitespace` are the ASCII tests below.
+fn tokenize_ascii<'a>(text: &'a str, out: &mut Vec<Token<'a>>) {
+    let bytes = text.as_bytes();
+    let mut group = 0u32;
+    let mut start: Option<usize> = None;
+    let mut has_digit = false;
+    for (i, &c) in bytes.iter().enumerate() {
+        let keep = c.is_ascii_alphanumeric()
+            || (c == b'.'
+                && start.is_some()
+                && i > 0
+                && bytes[i - 1].is_ascii_digit()
+                && bytes.get(i + 1).is_some_and(u8::is_ascii_digit));
+        if keep {
+            if start.is_none() {
+                start = Some(i);
+                has_digit = false;
+            }
+            has_digit |= c.is_ascii_digit();
+        } else {
+            if let Some(s) = start.take() {
+                out.push(Token {
+                    text: &text[s..i],
+                    group,
+                    has_digit,
+                });
+            }
+            if matches!(c, b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r' | b' ') {
+                group += 1;
+            }
+        }
+    }
+    if let Some(s) = start {
+        out.push(Token {
+            text: &text[s..],
             group,
             has_digit,
         });
@@ -95,6 +140,27 @@ mod tests {
     fn unicode_letters_are_tokens() {
         let t: Vec<String> = toks("écran 4k — niño").into_iter().map(|t| t.0).collect();
         assert_eq!(t, vec!["écran", "4k", "niño"]);
+    }
+
+    #[test]
+    fn ascii_fast_path_matches_the_general_one() {
+        // Every ASCII character in odd company; the general path runs on
+        // the same text with one non-ASCII letter appended (a token of its own).
+        let mut text = String::new();
+        for c in 0u8..128 {
+            text.push(c as char);
+            text.push_str(if c % 3 == 0 { "1.5" } else { "a" });
+            text.push(if c % 2 == 0 { ' ' } else { '.' });
+        }
+        text.push_str("9.\x0b.7 .8 x. 3..4 -5.6.7");
+        let mut fast = Vec::new();
+        tokenize(&text, &mut fast);
+        let mut general = Vec::new();
+        let longer = format!("{text} \u{e9}");
+        tokenize(&longer, &mut general);
+        let last = general.pop().unwrap();
+        assert_eq!(last.text, "\u{e9}");
+        assert_eq!(fast, general);
     }
 
     #[test]
