@@ -326,6 +326,9 @@ struct TopK {
     /// With a band: items outside the heap that may still be within the
     /// band of the final k-th score.
     near: Option<Vec<(u32, f32)>>,
+    /// Size at which `near` is next trimmed (doubles when many items are
+    /// genuinely tied, so trimming stays linear overall).
+    near_cap: usize,
 }
 
 /// Relative and absolute width of the rescoring band: far above the
@@ -344,6 +347,7 @@ impl TopK {
             k,
             heap: BinaryHeap::with_capacity(k + 1),
             near: band.then(Vec::new),
+            near_cap: 4 * k + 64,
         }
     }
 
@@ -369,8 +373,9 @@ impl TopK {
             && out.1 >= theta
         {
             near.push(out);
-            if near.len() > 4 * self.k + 64 {
+            if near.len() > self.near_cap {
                 near.retain(|x| x.1 >= theta);
+                self.near_cap = self.near_cap.max(2 * near.len());
             }
         }
     }
@@ -457,10 +462,6 @@ fn search(
     // Only these may be set aside: shorter lists cost less to read than
     // the seeding and bounding they would save.
     let aside_min = long_list / 4;
-    // TF-IDF vectors have unit length, so by Cauchy-Schwarz what a set of
-    // terms adds to any item's score is at most the norm of the query's
-    // part on them.
-    let unit = model.config.weighting.scheme == Scheme::Tfidf;
     SCRATCH.with(|cell| {
         let mut guard = cell.borrow_mut();
         let Scratch {
@@ -514,16 +515,11 @@ fn search(
                 let rb = terms[b].3 as f64 / f64::from(terms[b].2).max(1e-12);
                 rb.total_cmp(&ra)
             });
-            let (mut bound, mut squares) = (0.0f32, 0.0f32);
+            let mut bound = 0.0f32;
             for j in order {
                 let (t, qw, b, df) = terms[j];
-                let mut cap = bound + b;
-                if unit {
-                    cap = cap.min((squares + qw * qw).sqrt());
-                }
-                if df >= aside_min && with_slack(cap) < theta {
+                if df >= aside_min && with_slack(bound + b) < theta {
                     bound += b;
-                    squares += qw * qw;
                     aside.push((t, qw));
                 } else {
                     read_list(t, qw, acc, touched);
@@ -543,11 +539,6 @@ fn search(
             .iter()
             .map(|&(t, qw)| qw * model.weight_bound(t))
             .sum();
-        let cap = if unit {
-            aside.iter().map(|x| x.1 * x.1).sum::<f32>().sqrt()
-        } else {
-            f32::INFINITY
-        };
         // Upper bounds of every item seen; seeded items are already in `top`
         // (their accumulator holds infinity).
         let theta = top.threshold();
@@ -561,7 +552,7 @@ fn search(
                 top.push(d, partial);
                 continue;
             }
-            let ub = with_slack(partial + (base * model.item_scale(d)).min(cap));
+            let ub = with_slack(partial + base * model.item_scale(d));
             if ub >= theta {
                 bounded.push((ub, partial, d));
                 count!(BOUNDED, 1);
@@ -1095,6 +1086,15 @@ mod tests {
             plain.push(item, score);
         }
         assert_eq!(plain.into_sorted(), vec![(5, 0.9), (2, 0.70001)]);
+        // Exact ties past k all stay, for the tie-break by item number.
+        let mut tied = TopK::new(3, true);
+        for item in (0..1000).rev() {
+            tied.push(item, 0.5);
+        }
+        tied.push(2000, 0.4);
+        let kept = tied.into_sorted();
+        assert_eq!(kept.len(), 1000);
+        assert!(kept.iter().enumerate().all(|(i, x)| x.0 == i as u32));
     }
 
     #[test]
