@@ -53,9 +53,7 @@ impl Interner {
 
     /// The string of an id.
     pub fn get(&self, id: u32) -> &str {
-        let id = id as usize;
-        let start = if id == 0 { 0 } else { self.ends[id - 1] };
-        &self.arena[start..self.ends[id]]
+        string_of(&self.arena, &self.ends, id)
     }
 
     /// The id of `key`, adding it if new.
@@ -69,11 +67,7 @@ impl Interner {
             packed,
             hasher,
         } = self;
-        let slice = |id: u32| {
-            let id = id as usize;
-            let start = if id == 0 { 0 } else { ends[id - 1] };
-            &arena[start..ends[id]]
-        };
+        let slice = |id: u32| string_of(arena, ends, id);
         let found = if word != LONG {
             table.find(hash, |&id| packed[id as usize] == word)
         } else {
@@ -89,6 +83,13 @@ impl Interner {
         packed.push(word);
         id
     }
+}
+
+/// String `id` of an arena whose strings end at `ends`.
+fn string_of<'a>(arena: &'a str, ends: &[usize], id: u32) -> &'a str {
+    let id = id as usize;
+    let start = if id == 0 { 0 } else { ends[id - 1] };
+    &arena[start..ends[id]]
 }
 
 /// An interner's strings by id, without the lookup table (a third of the
@@ -107,9 +108,7 @@ impl Keys {
 
     /// The string of an id.
     pub fn get(&self, id: u32) -> &str {
-        let id = id as usize;
-        let start = if id == 0 { 0 } else { self.ends[id - 1] };
-        &self.arena[start..self.ends[id]]
+        string_of(&self.arena, &self.ends, id)
     }
 }
 
