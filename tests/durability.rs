@@ -21,20 +21,7 @@ fn setup() -> (tempfile::TempDir, PathBuf) {
         dir.path().join("products.csv"),
     )
     .unwrap();
-    let st = Command::new(bin())
-        .args([
-            "train",
-            "--catalog",
-            "products.csv",
-            "--fields",
-            "title,brand",
-            "--out",
-            "m.psm",
-        ])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(st.status.success());
+    common::train_fixture(dir.path(), "m.psm");
     let labels = dir.path().join("labels.csv");
     (dir, labels)
 }

@@ -143,20 +143,7 @@ fn retrain_with_stemming_compare_and_save_b() {
     )
     .unwrap();
     let bin = env!("CARGO_BIN_EXE_prodsim");
-    let st = Command::new(bin)
-        .args([
-            "train",
-            "--catalog",
-            "products.csv",
-            "--fields",
-            "title,brand",
-            "--out",
-            "model.psm",
-        ])
-        .current_dir(dir.path())
-        .status()
-        .unwrap();
-    assert!(st.success());
+    common::train_fixture(dir.path(), "model.psm");
     let cmd =
         format!("{bin} tui --catalog products.csv --model model.psm --k 5; echo $? > exit_code");
     let t = Tmux::start("retrain", dir.path(), &cmd, 80, 24);
@@ -247,20 +234,7 @@ fn a_catalogue_that_fails_to_load_is_reported_on_screen() {
     )
     .unwrap();
     let bin = env!("CARGO_BIN_EXE_prodsim");
-    let st = Command::new(bin)
-        .args([
-            "train",
-            "--catalog",
-            "products.csv",
-            "--fields",
-            "title,brand",
-            "--out",
-            "model.psm",
-        ])
-        .current_dir(dir.path())
-        .status()
-        .unwrap();
-    assert!(st.success());
+    common::train_fixture(dir.path(), "model.psm");
     let cmd = format!("{bin} tui --catalog broken.csv --model model.psm; echo $? > exit_code");
     let t = Tmux::start("badcat", dir.path(), &cmd, 200, 30);
     let s = t.wait_text("broken.csv NOT loaded");

@@ -9,6 +9,25 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+/// Trains a model on `products.csv` in `dir` (fields title,brand) into
+/// `out`, and requires it to succeed.
+pub fn train_fixture(dir: &Path, out: &str) {
+    let (code, _, err) = run_env(
+        dir,
+        &[
+            "train",
+            "--catalog",
+            "products.csv",
+            "--fields",
+            "title,brand",
+            "--out",
+            out,
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "training the fixture failed: {err}");
+}
+
 /// Runs prodsim in `dir`; returns (exit code, stdout, stderr).
 /// SOURCE_DATE_EPOCH and PRODSIM_MODELS are cleared unless `env` sets
 /// them, so the caller's environment cannot change a result. No run may
