@@ -15,6 +15,17 @@ use std::time::Instant;
 /// definition: an item's BM25 length is summed in its chunk's term order.
 const CHUNK: usize = 4096;
 
+/// Chunks analysed before their vocabularies are merged and freed.
+const WAVE: usize = 16;
+
+/// Shards of the vocabulary merge, and the bits a shard takes in a
+/// temporary term id.
+const SHARDS: usize = 64;
+const SHARD_BITS: u32 = 6;
+const SHARD_MASK: u32 = (1 << SHARD_BITS) - 1;
+/// Distinct terms a shard can number within a temporary id.
+const MAX_SHARD_TERMS: usize = 1 << (32 - SHARD_BITS);
+
 /// Postings per piece of the inverted index built at once: the pieces are
 /// built (two at a time on two cores) and written one after another, so the
 /// whole inverted index never has to be in memory beside the forward one.
@@ -218,7 +229,8 @@ fn build(
     catalog: &Catalog,
     config: &ModelConfig,
     progress: &dyn Progress,
-    stage_done: &mut dyn FnMut(&'static str),
+    wave: usize,
+    stage_done: &mut dyn FnMut(&'static str, Option<f64>),
 ) -> Result<Trained> {
     let config = effective_config(catalog, config)?;
     let analyzer = Analyzer::new(&config.preprocess)?;
@@ -230,116 +242,136 @@ fn build(
         .collect();
     let done = std::sync::atomic::AtomicUsize::new(0);
     progress.update("analyse", 0, n as u64);
-    let mut chunks: Vec<Chunk> = ranges
-        .par_iter()
-        .map(|r| {
-            if progress.cancelled() {
-                return None;
-            }
-            let out = analyse_chunk(catalog, r.clone(), &analyzer, &config);
-            let d = done.fetch_add(r.len(), std::sync::atomic::Ordering::Relaxed) + r.len();
-            progress.update("analyse", d as u64, n as u64);
-            Some(out)
-        })
-        .collect::<Option<Vec<_>>>()
-        .ok_or(Error::Cancelled)?;
-
-    stage_done("analyse");
-    // Merge chunk vocabularies into global temporary ids with their df, in
-    // parallel: keys are split into shards by hash, each shard merged by one
-    // task. Temporary ids only order nothing (the final vocabulary is
-    // sorted by key), so the model does not depend on the sharding.
-    progress.update("vocabulary", 0, chunks.len() as u64);
-    if progress.cancelled() {
-        return Err(Error::Cancelled);
-    }
-    const SHARDS: usize = 64;
+    // Chunk vocabularies are merged into global temporary ids with their
+    // df a wave of chunks at a time, then freed: all chunks' vocabularies
+    // at once were a third of training's peak memory. Keys are split into
+    // shards by hash, each shard merged by one task, in chunk order.
+    // Temporary ids order nothing (the final vocabulary is sorted by key),
+    // so the model depends neither on the sharding nor on the waves.
     let shard_of = |key: &str| {
         use std::hash::BuildHasher;
         // The high bits: FxHash mixes by multiplying, which leaves the most
         // entropy at the top of the word.
         (rustc_hash::FxBuildHasher.hash_one(key) >> 58) as usize % SHARDS
     };
-    // Per chunk: its local ids grouped by shard (offsets per shard).
-    let grouped: Vec<(Vec<u32>, Vec<u32>)> = chunks
-        .par_iter()
-        .map(|c| {
-            let shards: Vec<u8> = (0..c.keys.len() as u32)
-                .map(|l| shard_of(c.keys.get(l)) as u8)
-                .collect();
-            let mut starts = vec![0u32; SHARDS + 1];
-            for &sh in &shards {
-                starts[sh as usize + 1] += 1;
-            }
-            for i in 1..starts.len() {
-                starts[i] += starts[i - 1];
-            }
-            let mut cursor = starts.clone();
-            let mut locals = vec![0u32; shards.len()];
-            for (l, &sh) in shards.iter().enumerate() {
-                locals[cursor[sh as usize] as usize] = l as u32;
-                cursor[sh as usize] += 1;
-            }
-            (locals, starts)
-        })
-        .collect();
-    // Each shard interns its keys chunk by chunk; ids in visiting order.
-    let merged: Vec<(Interner, Vec<u32>, Vec<u32>)> = (0..SHARDS)
-        .into_par_iter()
-        .map(|sh| {
-            let mut interner = Interner::default();
-            let mut df: Vec<u32> = Vec::new();
-            let mut ids: Vec<u32> = Vec::new();
-            for (c, (locals, starts)) in chunks.iter().zip(&grouped) {
-                for &l in &locals[starts[sh] as usize..starts[sh + 1] as usize] {
-                    let id = interner.intern(c.keys.get(l));
-                    if id as usize == df.len() {
-                        df.push(0);
-                    }
-                    df[id as usize] += c.df[l as usize];
-                    ids.push(id);
+    let mut merged: Vec<(Interner, Vec<u32>)> = (0..SHARDS).map(|_| Default::default()).collect();
+    let mut chunks: Vec<Chunk> = Vec::with_capacity(ranges.len());
+    // Per chunk: chunk-local term -> temporary id, `id in shard << SHARD_BITS | shard`.
+    let mut local_to_tmp: Vec<Vec<u32>> = Vec::with_capacity(ranges.len());
+    let (mut analyse_secs, mut merge_secs) = (0.0, 0.0);
+    for wave in ranges.chunks(wave.max(1)) {
+        let lap = Instant::now();
+        let mut fresh: Vec<Chunk> = wave
+            .par_iter()
+            .map(|r| {
+                if progress.cancelled() {
+                    return None;
                 }
+                let out = analyse_chunk(catalog, r.clone(), &analyzer, &config);
+                let d = done.fetch_add(r.len(), std::sync::atomic::Ordering::Relaxed) + r.len();
+                progress.update("analyse", d as u64, n as u64);
+                Some(out)
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or(Error::Cancelled)?;
+        analyse_secs += lap.elapsed().as_secs_f64();
+        let lap = Instant::now();
+        // Per chunk: its local ids grouped by shard (offsets per shard).
+        let grouped: Vec<(Vec<u32>, Vec<u32>)> = fresh
+            .par_iter()
+            .map(|c| {
+                let shards: Vec<u8> = (0..c.keys.len() as u32)
+                    .map(|l| shard_of(c.keys.get(l)) as u8)
+                    .collect();
+                let mut starts = vec![0u32; SHARDS + 1];
+                for &sh in &shards {
+                    starts[sh as usize + 1] += 1;
+                }
+                for i in 1..starts.len() {
+                    starts[i] += starts[i - 1];
+                }
+                let mut cursor = starts.clone();
+                let mut locals = vec![0u32; shards.len()];
+                for (l, &sh) in shards.iter().enumerate() {
+                    locals[cursor[sh as usize] as usize] = l as u32;
+                    cursor[sh as usize] += 1;
+                }
+                (locals, starts)
+            })
+            .collect();
+        // Each shard interns its keys chunk by chunk; ids in visiting order.
+        let ids: Vec<Vec<u32>> = merged
+            .par_iter_mut()
+            .enumerate()
+            .map(|(sh, (interner, df))| {
+                let mut ids: Vec<u32> = Vec::new();
+                for (c, (locals, starts)) in fresh.iter().zip(&grouped) {
+                    for &l in &locals[starts[sh] as usize..starts[sh + 1] as usize] {
+                        let id = interner.intern(c.keys.get(l));
+                        if id as usize == df.len() {
+                            df.push(0);
+                        }
+                        df[id as usize] += c.df[l as usize];
+                        ids.push(id);
+                    }
+                }
+                ids
+            })
+            .collect();
+        if merged.iter().any(|m| m.0.len() > MAX_SHARD_TERMS) {
+            return Err(Error::input(format!(
+                "{}: too many distinct terms (over {} in one of {SHARDS} hash shards); use shorter n-gram ranges",
+                catalog.path.display(),
+                MAX_SHARD_TERMS
+            )));
+        }
+        // Where each chunk of the wave starts in each shard's visiting order.
+        let mut chunk_pos = vec![[0u32; SHARDS]; fresh.len() + 1];
+        for (c, (_, starts)) in grouped.iter().enumerate() {
+            for sh in 0..SHARDS {
+                chunk_pos[c + 1][sh] = chunk_pos[c][sh] + (starts[sh + 1] - starts[sh]);
             }
-            (interner, df, ids)
-        })
-        .collect();
+        }
+        let maps: Vec<Vec<u32>> = grouped
+            .par_iter()
+            .enumerate()
+            .map(|(c, (locals, starts))| {
+                let mut map = vec![0u32; locals.len()];
+                for sh in 0..SHARDS {
+                    let ids = &ids[sh][chunk_pos[c][sh] as usize..chunk_pos[c + 1][sh] as usize];
+                    let slice = &locals[starts[sh] as usize..starts[sh + 1] as usize];
+                    for (&l, &id) in slice.iter().zip(ids) {
+                        map[l as usize] = (id << SHARD_BITS) | sh as u32;
+                    }
+                }
+                map
+            })
+            .collect();
+        // The chunks' own vocabularies are merged: free them.
+        for c in &mut fresh {
+            c.keys = Keys::default();
+            c.df = Vec::new();
+        }
+        local_to_tmp.extend(maps);
+        chunks.extend(fresh);
+        merge_secs += lap.elapsed().as_secs_f64();
+    }
+    stage_done("analyse", Some(analyse_secs));
+    stage_done("vocabulary", Some(merge_secs));
+    progress.update("vocabulary", 0, 1);
+    if progress.cancelled() {
+        return Err(Error::Cancelled);
+    }
     let mut shard_base = Vec::with_capacity(SHARDS);
     let mut total = 0u32;
-    for (interner, _, _) in &merged {
+    for (interner, _) in &merged {
         shard_base.push(total);
         total += interner.len() as u32;
     }
-    // Where each chunk starts in each shard's visiting order.
-    let mut chunk_pos = vec![[0u32; SHARDS]; chunks.len() + 1];
-    for (c, (_, starts)) in grouped.iter().enumerate() {
-        for sh in 0..SHARDS {
-            chunk_pos[c + 1][sh] = chunk_pos[c][sh] + (starts[sh + 1] - starts[sh]);
-        }
-    }
-    let local_to_tmp: Vec<Vec<u32>> = grouped
-        .par_iter()
-        .enumerate()
-        .map(|(c, (locals, starts))| {
-            let mut map = vec![0u32; locals.len()];
-            for sh in 0..SHARDS {
-                let ids = &merged[sh].2[chunk_pos[c][sh] as usize..chunk_pos[c + 1][sh] as usize];
-                let slice = &locals[starts[sh] as usize..starts[sh + 1] as usize];
-                for (&l, &id) in slice.iter().zip(ids) {
-                    map[l as usize] = shard_base[sh] + id;
-                }
-            }
-            map
-        })
-        .collect();
-    drop(grouped);
-    // The chunks' own vocabularies are merged: free them.
-    for c in &mut chunks {
-        c.keys = Keys::default();
-        c.df = Vec::new();
-    }
+    let global = |tmp: u32| shard_base[(tmp & SHARD_MASK) as usize] + (tmp >> SHARD_BITS);
     let mut gdf: Vec<u32> = Vec::with_capacity(total as usize);
     let mut gkeys: Vec<&str> = Vec::with_capacity(total as usize);
-    for (interner, df, _) in &merged {
+    for (interner, df) in &merged {
         gdf.extend_from_slice(df);
         gkeys.extend((0..interner.len() as u32).map(|i| interner.get(i)));
     }
@@ -411,7 +443,7 @@ fn build(
         .sum();
     let avgdl = if n > 0 { total_len / nf } else { 0.0 };
 
-    stage_done("vocabulary");
+    stage_done("vocabulary", None);
     // Weight, normalise and sort each item's vector by final term id, in
     // place: the chunk's arrays become its part of the forward index.
     if progress.cancelled() {
@@ -426,7 +458,10 @@ fn build(
         .for_each(|(c, map)| {
             // Chunk-local term -> final term (u32::MAX: filtered out), once
             // per key rather than per entry.
-            let to_final: Vec<u32> = map.iter().map(|&tmp| tmp_to_final[tmp as usize]).collect();
+            let to_final: Vec<u32> = map
+                .iter()
+                .map(|&tmp| tmp_to_final[global(tmp) as usize])
+                .collect();
             let mut scales = Vec::with_capacity(c.items());
             // (final term << 32 | entry offset in the item): sorting these
             // integers orders the item by term (each term occurs once).
@@ -492,7 +527,7 @@ fn build(
     for c in &chunks {
         item_scale.extend_from_slice(&c.scales);
     }
-    stage_done("weight");
+    stage_done("weight", None);
     Ok(Trained {
         config,
         analyzer,
@@ -705,7 +740,16 @@ impl Stages {
         }
     }
     fn done(&mut self, name: &'static str) {
-        self.list.push((name, self.lap.elapsed().as_secs_f64()));
+        self.record(name, None);
+    }
+    /// Records `secs` (default: the time since the last record) for
+    /// `name`, added to its entry when it was the last one recorded.
+    fn record(&mut self, name: &'static str, secs: Option<f64>) {
+        let secs = secs.unwrap_or_else(|| self.lap.elapsed().as_secs_f64());
+        match self.list.last_mut() {
+            Some(last) if last.0 == name => last.1 += secs,
+            _ => self.list.push((name, secs)),
+        }
         self.lap = Instant::now();
     }
 }
@@ -717,9 +761,21 @@ pub fn train(
     config: &ModelConfig,
     progress: &dyn Progress,
 ) -> Result<(Model, TrainReport)> {
+    train_in_waves(catalog, config, progress, WAVE)
+}
+
+/// [`train`], merging vocabularies every `wave` chunks.
+fn train_in_waves(
+    catalog: &Catalog,
+    config: &ModelConfig,
+    progress: &dyn Progress,
+    wave: usize,
+) -> Result<(Model, TrainReport)> {
     let start = Instant::now();
     let mut stages = Stages::new();
-    let t = build(catalog, config, progress, &mut |s| stages.done(s))?;
+    let t = build(catalog, config, progress, wave, &mut |s, secs| {
+        stages.record(s, secs)
+    })?;
     // Inverted index, a term range per task.
     if progress.cancelled() {
         return Err(Error::Cancelled);
@@ -850,7 +906,9 @@ pub fn train_to_file(
     use super::format::ModelFileWriter;
     let start = Instant::now();
     let mut stages = Stages::new();
-    let mut t = build(catalog, config, progress, &mut |s| stages.done(s))?;
+    let mut t = build(catalog, config, progress, WAVE, &mut |s, secs| {
+        stages.record(s, secs)
+    })?;
     if progress.cancelled() {
         return Err(Error::Cancelled);
     }
@@ -1179,6 +1237,33 @@ mod tests {
             fields: Some(crate::catalog::parse_fields("title:2,brand,category:0.5").unwrap()),
         };
         Catalog::from_bytes(std::path::Path::new("synth.csv"), &csv, &opts).unwrap()
+    }
+
+    #[test]
+    fn merging_vocabularies_in_waves_changes_nothing() {
+        let cat = synth_catalog(3 * CHUNK + 100);
+        for sets in [
+            &[][..],
+            &["weighting.scheme=bm25", "char_ngrams=[3,5]"][..],
+            &["vocabulary.min_df=2", "vocabulary.max_features=700"][..],
+        ] {
+            let mut config = ModelConfig::default();
+            for s in sets {
+                config.set(s).unwrap();
+            }
+            let bytes = |wave| {
+                let (mut model, report) =
+                    train_in_waves(&cat, &config, &crate::jobs::NoProgress, wave).unwrap();
+                let names: Vec<&str> = report.stages.iter().map(|s| s.0).collect();
+                assert_eq!(&names[..3], ["analyse", "vocabulary", "weight"]);
+                model.meta.trained_at = String::new();
+                super::super::format::to_bytes(&model).unwrap()
+            };
+            let whole = bytes(WAVE);
+            for wave in [1, 3] {
+                assert!(bytes(wave) == whole, "{sets:?}, waves of {wave} chunks");
+            }
+        }
     }
 
     #[test]
