@@ -377,9 +377,6 @@ fn cmd_train(a: &TrainArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
     for w in &catalog.warnings {
         writeln!(err, "warning: {w}")?;
     }
-    // Straight to the file: the model is never whole in memory.
-    let (saved, report) = train_to_file(&catalog, &config, &a.out, &NoProgress)?;
-    let bytes = saved.bytes;
     let fields = catalog
         .field_specs()
         .iter()
@@ -392,6 +389,11 @@ fn cmd_train(a: &TrainArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         })
         .collect::<Vec<_>>()
         .join(", ");
+    let fields_detected = catalog.fields_detected;
+    // Straight to the file: the model is never whole in memory (and the
+    // catalogue is freed once its ids and titles are written).
+    let (saved, report) = train_to_file(catalog, &config, &a.out, &NoProgress)?;
+    let bytes = saved.bytes;
     let m = &saved.meta;
     writeln!(out, "trained model {} -> {}", m.model_id, a.out.display())?;
     let skipped = if m.rows_skipped > 0 {
@@ -408,7 +410,7 @@ fn cmd_train(a: &TrainArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
     writeln!(
         out,
         "  fields      {fields}{}",
-        if catalog.fields_detected {
+        if fields_detected {
             " (detected title column; choose with --fields)"
         } else {
             ""

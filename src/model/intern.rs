@@ -112,6 +112,24 @@ impl Keys {
     }
 }
 
+impl Keys {
+    /// The strings of several interners, numbered on: the first's ids, then
+    /// the second's offset by the first's length, and so on. Each interner
+    /// is freed as soon as it is copied.
+    pub fn concat(parts: Vec<Interner>) -> Keys {
+        let mut keys = Keys {
+            arena: String::with_capacity(parts.iter().map(|p| p.arena.len()).sum()),
+            ends: Vec::with_capacity(parts.iter().map(Interner::len).sum()),
+        };
+        for part in parts {
+            let base = keys.arena.len();
+            keys.arena.push_str(&part.arena);
+            keys.ends.extend(part.ends.iter().map(|&e| base + e));
+        }
+        keys
+    }
+}
+
 impl Interner {
     /// The strings alone, for reading by id.
     pub fn into_keys(self) -> Keys {
@@ -155,6 +173,16 @@ mod tests {
         assert_eq!(ids, vec![0, 1, 2, 3, 4, 5, 6]);
         let again: Vec<u32> = keys.iter().map(|k| j.intern(k)).collect();
         assert_eq!(again, ids);
+        let both = Keys::concat(vec![i, Interner::default(), j]);
+        assert_eq!(both.len(), 10_005 + keys.len());
+        assert_eq!(both.get(5 + 9_999), "k9999");
+        for (n, k) in keys.iter().enumerate() {
+            assert_eq!(both.get(10_005 + n as u32), *k);
+        }
+        let mut j = Interner::default();
+        keys.iter().for_each(|k| {
+            j.intern(k);
+        });
         let frozen = j.into_keys();
         assert_eq!(frozen.len(), keys.len());
         for (k, id) in keys.iter().zip(ids) {
