@@ -6,7 +6,7 @@
 #
 # Usage: scripts/bench.sh [--size 100k|1m]... [--repeat N] [--repeat-long N]
 #                         [--only prodsim|reference] [--config default|words]...
-#                         [--allpairs-rows N] [--no-build]
+#                         [--allpairs-rows N] [--ops OP[,OP]...] [--no-build]
 #
 #   --size           catalogue size, repeatable (default: 100k)
 #   --repeat N       runs of each short operation, median reported (default 3)
@@ -20,6 +20,10 @@
 #                    the same rows, prodsim via `batch --shard 1/K`), then
 #                    extrapolated linearly to every item; default: every item
 #                    up to 100k, 20000 rows above
+#   --ops OPS        which operations to measure, comma separated, out of
+#                    train, query, allpairs (default all three); query and
+#                    allpairs use the models left in bench-data/ when train
+#                    is not run
 #   --no-build       skip cargo: use target/release/prodsim and the newest
 #                    built benches/query_latency as they are
 #
@@ -60,12 +64,13 @@ repeat=3
 repeat_long=1
 only=
 allpairs_rows=
+ops=
 build=1
 while [[ $# -gt 0 ]]; do
     case $1 in
         -h | --help) usage ;;
         --no-build) build=0; shift; continue ;;
-        --size | --config | --repeat | --repeat-long | --only | --allpairs-rows)
+        --size | --config | --repeat | --repeat-long | --only | --allpairs-rows | --ops)
             [[ $# -ge 2 ]] || { echo "bench.sh: $1 needs a value" >&2; usage; } ;;
         *) echo "bench.sh: unknown option $1" >&2; usage ;;
     esac
@@ -76,6 +81,7 @@ while [[ $# -gt 0 ]]; do
         --repeat-long) repeat_long=$2 ;;
         --only) only=$2 ;;
         --allpairs-rows) allpairs_rows=$2 ;;
+        --ops) ops=$2 ;;
     esac
     shift 2
 done
@@ -89,6 +95,8 @@ for c in "${configs[@]}"; do [[ $c == default || $c == words ]] || die "--config
 [[ -z $allpairs_rows || $allpairs_rows =~ ^[1-9][0-9]*$ ]] || die "--allpairs-rows $allpairs_rows: expected a positive whole number"
 [[ -x /usr/bin/time ]] || die "needs GNU time at /usr/bin/time for peak memory (apt-get install time)"
 want() { [[ -z $only || $only == "$1" ]]; }
+for o in ${ops//,/ }; do [[ $o == train || $o == query || $o == allpairs ]] || die "--ops $ops: expected train, query and/or allpairs"; done
+op() { [[ -z $ops || ",$ops," == *",$1,"* ]]; }
 
 seed=42
 query_seed=24301
@@ -217,7 +225,7 @@ for size in "${sizes[@]}"; do
         [[ $cfg == words ]] && extra=(--set char_ngrams=[0,0])
         tag=${size}_$cfg
 
-        for ((i = 1; i <= train_runs; i++)); do
+        for ((i = 1; i <= train_runs && $(op train && echo 1 || echo 0); i++)); do
             echo "== $size $cfg: train, run $i/$train_runs" >&2
             if want prodsim; then
                 measure "${tag}_prodsim_train_$i" "$bin" train --catalog "$cat" --fields title,brand \
@@ -232,7 +240,7 @@ for size in "${sizes[@]}"; do
             "$bin" info --model "$model" --format json >"$run/${tag}_prodsim_info.json" 2>/dev/null || true
         fi
 
-        for ((i = 1; i <= repeat; i++)); do
+        for ((i = 1; i <= repeat && $(op query && echo 1 || echo 0); i++)); do
             echo "== $size $cfg: query latency, run $i/$repeat" >&2
             if want prodsim && [[ -f $model ]]; then
                 measure "${tag}_prodsim_query_$i" env PRODSIM_BENCH_MODEL="$model" PRODSIM_BENCH_ITEMS="$n" \
@@ -244,7 +252,7 @@ for size in "${sizes[@]}"; do
             fi
         done
 
-        for ((i = 1; i <= repeat_long; i++)); do
+        for ((i = 1; i <= repeat_long && $(op allpairs && echo 1 || echo 0); i++)); do
             echo "== $size $cfg: all-pairs top-10 over $rows of $n items, run $i/$repeat_long" >&2
             if want prodsim && [[ -f $model ]]; then
                 measure "${tag}_prodsim_allpairs_$i" "$bin" batch --model "$model" --k 10 \
