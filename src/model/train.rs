@@ -23,6 +23,7 @@ const WAVE: usize = 16;
 const SHARDS: usize = 64;
 const SHARD_BITS: u32 = 6;
 const SHARD_MASK: u32 = (1 << SHARD_BITS) - 1;
+const _: () = assert!(SHARDS == 1 << SHARD_BITS);
 /// Distinct terms a shard can number within a temporary id.
 const MAX_SHARD_TERMS: usize = 1 << (32 - SHARD_BITS);
 
