@@ -1,39 +1,19 @@
 //! `prodsim batch`: every item's neighbours, itself excluded; shards
 //! concatenate to the single run byte for byte; formats and bad input.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn prodsim(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_prodsim"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run prodsim");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::run_env(dir, args, &[])
 }
 
 fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let f = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/products.csv");
     std::fs::copy(f, dir.path().join("products.csv")).unwrap();
-    let (code, _, err) = prodsim(
-        dir.path(),
-        &[
-            "train",
-            "--catalog",
-            "products.csv",
-            "--fields",
-            "title,brand",
-            "--out",
-            "m.psm",
-        ],
-    );
-    assert_eq!(code, 0, "{err}");
+    common::train_fixture(dir.path(), "m.psm");
     dir
 }
 

@@ -2,6 +2,7 @@
 //! catalogue column), the preprocessing trace, the mismatch notice.
 
 use super::{centered, pane};
+use crate::catalog::Catalog;
 use crate::text::TraceStage;
 use crate::tui::app::{App, CatalogState};
 use crate::tui::keymap::{self, Mode};
@@ -79,7 +80,9 @@ pub fn details(frame: &mut Frame, app: &App, item: u32, scroll: usize, area: Rec
     let t = &app.theme;
     let id = app.model.item_id(item);
     let mut lines = Vec::new();
-    let Some(catalog) = app.catalog.ready() else {
+    if let Some(catalog) = app.catalog.ready() {
+        details_from_catalog(&mut lines, app, catalog, id);
+    } else {
         // What the model knows, and why the other columns are not here.
         for (name, value) in [("id", id), ("title", app.model.title(item))] {
             lines.push(Line::from(vec![
@@ -95,16 +98,20 @@ pub fn details(frame: &mut Frame, app: &App, item: u32, scroll: usize, area: Rec
         };
         lines.push(Line::from(""));
         lines.push(Line::from(Span::styled(why, t.warn())));
-        popup(
-            frame,
-            app,
-            " Item details (Esc closes) ",
-            area,
-            lines,
-            scroll,
-        );
-        return;
-    };
+    }
+    popup(
+        frame,
+        app,
+        " Item details (Esc closes) ",
+        area,
+        lines,
+        scroll,
+    );
+}
+
+/// Every column of the item's catalogue row.
+fn details_from_catalog(lines: &mut Vec<Line<'static>>, app: &App, catalog: &Catalog, id: &str) {
+    let t = &app.theme;
     match catalog.find(id) {
         Some(row) => {
             let width = catalog
@@ -126,14 +133,6 @@ pub fn details(frame: &mut Frame, app: &App, item: u32, scroll: usize, area: Rec
             t.warn(),
         ))),
     }
-    popup(
-        frame,
-        app,
-        " Item details (Esc closes) ",
-        area,
-        lines,
-        scroll,
-    );
 }
 
 pub fn trace(frame: &mut Frame, app: &App, stages: &[TraceStage], scroll: usize, area: Rect) {
