@@ -7,6 +7,7 @@
 # Usage: scripts/bench.sh [--size 100k|1m]... [--repeat N] [--repeat-long N]
 #                         [--only prodsim|reference] [--config default|words]...
 #                         [--allpairs-rows N] [--ops OP[,OP]...] [--no-build]
+#                         [--keep-caches]
 #
 #   --size           catalogue size, repeatable (default: 100k)
 #   --repeat N       runs of each short operation, median reported (default 3)
@@ -26,6 +27,7 @@
 #                    is not run
 #   --no-build       skip cargo: use target/release/prodsim and the newest
 #                    built benches/query_latency as they are
+#   --keep-caches    do not drop the page cache before each process (see below)
 #
 # Per size and config, with /usr/bin/time -v around every process (peak RSS):
 #   train     prodsim train --fields title,brand   | bench_ref.py train
@@ -35,6 +37,13 @@
 #   all-pairs prodsim batch --k 10                  | bench_ref.py allpairs
 #                                                     (sparse_dot_topn)
 # prodsim and reference runs alternate so a change in machine load hits both.
+# Every process starts from the same memory state: dirty pages are written
+# back and the page cache is dropped (when /proc/sys/vm/drop_caches is
+# writable, i.e. as root), then the process's input files are read once so
+# they are cached. Without this, the cache fills up with the catalogues and
+# models of earlier runs, and a process that allocates or writes gigabytes
+# first has the kernel evict them: at 1M items that added 2-4 s to prodsim's
+# model writing and made runs of the same binary differ by as much.
 #
 # Everything goes to bench-data/ (git-ignored): the catalogues and models are
 # reused or overwritten, each run's raw logs go to bench-data/runs/<time>/
@@ -66,10 +75,12 @@ only=
 allpairs_rows=
 ops=
 build=1
+keep_caches=0
 while [[ $# -gt 0 ]]; do
     case $1 in
         -h | --help) usage ;;
         --no-build) build=0; shift; continue ;;
+        --keep-caches) keep_caches=1; shift; continue ;;
         --size | --config | --repeat | --repeat-long | --only | --allpairs-rows | --ops)
             [[ $# -ge 2 ]] || { echo "bench.sh: $1 needs a value" >&2; usage; } ;;
         *) echo "bench.sh: unknown option $1" >&2; usage ;;
@@ -179,8 +190,38 @@ dirty=$(git status --porcelain -- src benches Cargo.toml Cargo.lock 2>/dev/null 
     if [[ -n $bench_exe ]]; then echo "query_latency_mtime=$(date -u -r "$bench_exe" +%Y-%m-%dT%H:%M:%SZ)"; fi
 } >"$run/meta.txt"
 
+cache_state="kept (--keep-caches)"
+if ((!keep_caches)); then
+    if [[ -w /proc/sys/vm/drop_caches ]] && sync && echo 1 >/proc/sys/vm/drop_caches 2>/dev/null; then
+        cache_state="dropped before each process, inputs read once"
+    else
+        cache_state="kept (/proc/sys/vm/drop_caches not writable: run as root to drop it)"
+        keep_caches=1
+    fi
+fi
+echo "page_cache=$cache_state" >>"$run/meta.txt"
+echo "page cache: $cache_state" >&2
+
+# settle INPUT...: writes dirty pages back, drops the page cache, then reads
+# the inputs (files, or every file under a folder) so they start cached.
+settle() {
+    ((keep_caches)) && return 0
+    sync
+    echo 1 >/proc/sys/vm/drop_caches 2>/dev/null || true
+    local f
+    for f in "$@"; do
+        if [[ -d $f ]]; then
+            find "$f" -type f -exec cat {} + >/dev/null 2>&1 || true
+        elif [[ -f $f ]]; then
+            cat "$f" >/dev/null 2>&1 || true
+        fi
+    done
+    return 0
+}
+
 failed=0
 # measure NAME CMD...: runs CMD under /usr/bin/time -v; NAME.out / .err / .time.
+# Call settle first.
 measure() {
     local name=$1
     shift
@@ -228,10 +269,12 @@ for size in "${sizes[@]}"; do
         for ((i = 1; i <= train_runs && $(op train && echo 1 || echo 0); i++)); do
             echo "== $size $cfg: train, run $i/$train_runs" >&2
             if want prodsim; then
+                settle "$cat" "$bin"
                 measure "${tag}_prodsim_train_$i" "$bin" train --catalog "$cat" --fields title,brand \
                     --out "$model" "${extra[@]}" || true
             fi
             if want reference; then
+                settle "$cat" "$root/.venv" scripts
                 measure "${tag}_reference_train_$i" "$py" scripts/bench_ref.py train --catalog "$cat" \
                     --config "$cfg" --out "$refdir" || true
             fi
@@ -243,10 +286,12 @@ for size in "${sizes[@]}"; do
         for ((i = 1; i <= repeat && $(op query && echo 1 || echo 0); i++)); do
             echo "== $size $cfg: query latency, run $i/$repeat" >&2
             if want prodsim && [[ -f $model ]]; then
+                settle "$model" "$bench_exe"
                 measure "${tag}_prodsim_query_$i" env PRODSIM_BENCH_MODEL="$model" PRODSIM_BENCH_ITEMS="$n" \
                     PRODSIM_BENCH_SEED="$seed" "$bench_exe" --bench || true
             fi
             if want reference && [[ -d $refdir ]]; then
+                settle "$refdir" "$queries" "$root/.venv" scripts
                 measure "${tag}_reference_query_$i" "$py" scripts/bench_ref.py query --dir "$refdir" \
                     --queries "$queries" --items 2000 || true
             fi
@@ -255,10 +300,12 @@ for size in "${sizes[@]}"; do
         for ((i = 1; i <= repeat_long && $(op allpairs && echo 1 || echo 0); i++)); do
             echo "== $size $cfg: all-pairs top-10 over $rows of $n items, run $i/$repeat_long" >&2
             if want prodsim && [[ -f $model ]]; then
+                settle "$model" "$bin"
                 measure "${tag}_prodsim_allpairs_$i" "$bin" batch --model "$model" --k 10 \
                     --out "bench-data/batch-$size-$cfg.csv" --shard "1/$shards" || true
             fi
             if want reference && [[ -d $refdir ]]; then
+                settle "$refdir" "$root/.venv" scripts
                 measure "${tag}_reference_allpairs_$i" "$py" scripts/bench_ref.py allpairs --dir "$refdir" \
                     --rows "$rows" --k 10 --threads "$(nproc)" --out "bench-data/allpairs-$size-$cfg.csv" || true
             fi

@@ -292,6 +292,7 @@ def main():
         + f") at commit {meta.get('commit', '?')}"
         + (f" + {meta['dirty_files']} uncommitted files" if meta.get("dirty_files", "0") != "0" else "")
         + f"; Python {meta.get('python', '-')}; {meta.get('nproc', '?')} cores; {meta.get('date', '?')};"
+        f" page cache {meta.get('page_cache', 'kept (not recorded)')};"
         f" load average {meta.get('load_start', '?')} at start, {meta.get('load_end', '?')} at end;"
         f" total {meta.get('total_s', '?')} s.",
     ]

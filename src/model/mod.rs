@@ -374,7 +374,7 @@ impl Model {
 /// A hint to bring the cache line of `p` into the caches; no effect on
 /// results, nothing on other architectures.
 #[inline(always)]
-fn prefetch<T>(p: &T) {
+pub(crate) fn prefetch<T>(p: &T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch never faults and reads nothing into the program;
     // the pointer comes from a live reference anyway.

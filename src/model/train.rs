@@ -116,6 +116,7 @@ fn analyse_chunk(
     let mut text_keys: Vec<rustc_hash::FxHashMap<&str, (u32, u32)>> =
         vec![Default::default(); catalog.fields.len()];
     let mut text_ids: Vec<u32> = Vec::new();
+    let mut kind_ws: Vec<f32> = Vec::new();
     for row in rows {
         occ.clear();
         for (f, &(col, _)) in catalog.fields.iter().enumerate() {
@@ -153,13 +154,18 @@ fn analyse_chunk(
             }
         }
         out.df.resize(keys.len(), 0);
+        // The kind weight of each key, once per key rather than per use.
+        while kind_ws.len() < keys.len() {
+            let key = keys.get(kind_ws.len() as u32);
+            kind_ws.push(analyzer.kind_weight(TokenKind::of_key(key)));
+        }
         out.tokens += occ.len() as u64;
         occ.sort_unstable();
         let mut len = 0f32;
         let mut i = 0;
         while i < occ.len() {
             let term = (occ[i] >> 8) as u32;
-            let kind_w = analyzer.kind_weight(TokenKind::of_key(keys.get(term)));
+            let kind_w = kind_ws[term as usize];
             let mut tf = 0f32;
             let mut bits = 0u16;
             while i < occ.len() && (occ[i] >> 8) as u32 == term {
@@ -195,15 +201,15 @@ fn analyse_chunk(
     out
 }
 
-/// A key's first eight bytes, big-endian, zero padded: `a < b` between
+/// A key's first sixteen bytes, big-endian, zero padded: `a < b` between
 /// two prefixes means the same between their keys (equal prefixes say
-/// nothing).
-fn key_prefix(key: &str) -> u64 {
+/// nothing). Sixteen, not eight: word pairs share their first word.
+fn key_prefix(key: &str) -> u128 {
     let b = key.as_bytes();
-    let mut w = [0u8; 8];
-    let n = b.len().min(8);
+    let mut w = [0u8; 16];
+    let n = b.len().min(16);
     w[..n].copy_from_slice(&b[..n]);
-    u64::from_be_bytes(w)
+    u128::from_be_bytes(w)
 }
 
 /// Everything training computes, before it becomes a [`Model`] in memory
@@ -399,9 +405,9 @@ fn build(
         });
         kept.truncate(v.max_features);
     }
-    // Sorted by key: mostly by the keys' first eight bytes as one integer
+    // Sorted by key: mostly by the keys' first sixteen bytes as one integer
     // (which orders like the keys), by the whole keys on a tie.
-    let mut by_prefix: Vec<(u64, u32)> =
+    let mut by_prefix: Vec<(u128, u32)> =
         kept.par_iter().map(|&t| (key_prefix(key(t)), t)).collect();
     by_prefix.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| key(a.1).cmp(key(b.1))));
     kept.clear();
@@ -660,6 +666,7 @@ fn cursors_at(t: &Trained, t0: u32) -> Vec<usize> {
 /// Fills one term range of the inverted index; `at` are the lane's item
 /// cursors at the range's first term (see [`cursors_at`]).
 fn invert(t: &Trained, inv_offsets: &[u64], out: InvertedPiece<'_>, at: &mut [usize]) {
+    const AHEAD: usize = 16;
     let InvertedPiece {
         terms,
         items,
@@ -675,7 +682,15 @@ fn invert(t: &Trained, inv_offsets: &[u64], out: InvertedPiece<'_>, at: &mut [us
         .collect();
     let mut item = 0usize;
     for c in &t.chunks {
+        // The first entry of each item in the range is a cache miss per
+        // item and piece: fetched ahead, while earlier items are inverted.
         for i in 0..c.items() {
+            if let Some(&j) = at.get(item + AHEAD)
+                && i + AHEAD < c.items()
+                && let Some(x) = c.terms.get(j)
+            {
+                super::prefetch(x);
+            }
             let end = c.ends[i];
             // term_base[t] * item_scale[d] bounds every weight of t (see Model).
             let scale = c.scales[i];
@@ -1434,6 +1449,10 @@ mod tests {
             "wab\0",
             "wab\0\0x",
             "\u{ff}",
+            "nabcdefghijklmno",
+            "nabcdefghijklmnop",
+            "nabcdefghijklmnoa",
+            "nabcdefghijklmn",
         ];
         keys.sort();
         for a in &keys {
