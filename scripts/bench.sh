@@ -114,6 +114,16 @@ query_seed=24301
 mkdir -p bench-data/runs
 run=bench-data/runs/$(date -u +%Y%m%d-%H%M%S)
 mkdir -p "$run/bin"
+# A run stopped halfway (Ctrl-C, a failed setup step) is renamed
+# <time>-incomplete, so its partial logs are never taken for a finished run.
+finished=0
+mark_incomplete() {
+    if ((!finished)) && [[ -d $run ]]; then
+        mv "$run" "$run-incomplete" 2>/dev/null && echo "bench.sh: stopped early; partial logs in $run-incomplete" >&2
+    fi
+}
+trap mark_incomplete EXIT
+trap 'exit 130' INT TERM
 
 # --- Python reference environment (the same .venv as scripts/quality.sh) ---
 py=$root/.venv/bin/python
@@ -318,5 +328,6 @@ done
     echo "total_s=$((SECONDS - started))"
 } >>"$run/meta.txt"
 "$tpy" scripts/bench_table.py "$run" | tee "$run/table.txt"
+finished=1
 echo "(raw logs: $run)"
 exit "$failed"
