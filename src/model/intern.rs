@@ -15,6 +15,11 @@ pub struct Interner {
     /// character n-grams, short words), else `LONG`. A probe then compares
     /// one word instead of reading the arena.
     packed: Vec<u64>,
+    /// Per id: the key's hash, so growing the table and grouping the keys
+    /// (see [`Interner::into_groups`]) hash no key twice. Empty unless
+    /// `remember`.
+    hashes: Vec<u64>,
+    remember: bool,
     hasher: DefaultHashBuilder,
 }
 
@@ -35,13 +40,7 @@ fn pack(key: &str) -> u64 {
 
 impl Default for Interner {
     fn default() -> Self {
-        Interner {
-            table: HashTable::new(),
-            arena: String::new(),
-            ends: Vec::new(),
-            packed: Vec::new(),
-            hasher: DefaultHashBuilder::default(),
-        }
+        Interner::with_hasher(DefaultHashBuilder::default(), true)
     }
 }
 
@@ -56,15 +55,41 @@ impl Interner {
         string_of(&self.arena, &self.ends, id)
     }
 
+    /// An empty interner hashing with `hasher`. Interners that share a
+    /// hasher (clones of one) give a key the same hash, so one can take
+    /// another's keys with [`Interner::intern_hashed`]. With `remember`,
+    /// it keeps each key's hash (8 bytes per key) for growing its table
+    /// and for [`Interner::into_groups`]; without, it hashes keys again.
+    pub fn with_hasher(hasher: DefaultHashBuilder, remember: bool) -> Self {
+        Interner {
+            table: HashTable::new(),
+            arena: String::new(),
+            ends: Vec::new(),
+            packed: Vec::new(),
+            hashes: Vec::new(),
+            remember,
+            hasher,
+        }
+    }
+
     /// The id of `key`, adding it if new.
     pub fn intern(&mut self, key: &str) -> u32 {
         let hash = self.hasher.hash_one(key);
+        self.intern_hashed(key, hash)
+    }
+
+    /// [`Interner::intern`] for a key whose hash under this interner's
+    /// hasher is known: `hash` must be that hash.
+    pub fn intern_hashed(&mut self, key: &str, hash: u64) -> u32 {
+        debug_assert_eq!(hash, self.hasher.hash_one(key));
         let word = pack(key);
         let Interner {
             table,
             arena,
             ends,
             packed,
+            hashes,
+            remember,
             hasher,
         } = self;
         let slice = |id: u32| string_of(arena, ends, id);
@@ -77,11 +102,98 @@ impl Interner {
             return id;
         }
         let id = ends.len() as u32;
-        table.insert_unique(hash, id, |&other| hasher.hash_one(slice(other)));
+        if *remember {
+            table.insert_unique(hash, id, |&other| hashes[other as usize]);
+            hashes.push(hash);
+        } else {
+            table.insert_unique(hash, id, |&other| hasher.hash_one(slice(other)));
+        }
         arena.push_str(key);
         ends.push(arena.len());
         packed.push(word);
         id
+    }
+
+    /// The keys regrouped: group `g` holds the keys whose hash `group_of`
+    /// maps to `g` (below `groups`), each group in id order, its keys back to
+    /// back. Merging interners group by group then reads every key, its
+    /// hash and its id in order.
+    pub fn into_groups(self, groups: usize, group_of: impl Fn(u64) -> usize) -> GroupedKeys {
+        let hashes = if self.remember {
+            self.hashes
+        } else {
+            (0..self.len() as u32)
+                .map(|id| self.hasher.hash_one(self.get(id)))
+                .collect()
+        };
+        let Interner { arena, ends, .. } = self;
+        let of: Vec<u32> = hashes.iter().map(|&h| group_of(h) as u32).collect();
+        let mut starts = vec![0u32; groups + 1];
+        for &g in &of {
+            starts[g as usize + 1] += 1;
+        }
+        for g in 1..starts.len() {
+            starts[g] += starts[g - 1];
+        }
+        let mut at = starts.clone();
+        let mut ids = vec![0u32; of.len()];
+        for (id, &g) in of.iter().enumerate() {
+            ids[at[g as usize] as usize] = id as u32;
+            at[g as usize] += 1;
+        }
+        let mut out = GroupedKeys {
+            arena: String::with_capacity(arena.len()),
+            ends: Vec::with_capacity(ids.len()),
+            hashes: Vec::with_capacity(ids.len()),
+            ids,
+            starts,
+        };
+        for &id in &out.ids {
+            out.arena.push_str(string_of(&arena, &ends, id));
+            out.ends.push(out.arena.len());
+            out.hashes.push(hashes[id as usize]);
+        }
+        out
+    }
+}
+
+/// An interner's keys in groups, from [`Interner::into_groups`]. Positions
+/// run over the groups in order; each position has a key, its hash and its
+/// id in the interner.
+#[derive(Default)]
+pub struct GroupedKeys {
+    arena: String,
+    ends: Vec<usize>,
+    hashes: Vec<u64>,
+    ids: Vec<u32>,
+    starts: Vec<u32>,
+}
+
+impl GroupedKeys {
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The positions of group `g`.
+    pub fn group(&self, g: usize) -> std::ops::Range<usize> {
+        self.starts[g] as usize..self.starts[g + 1] as usize
+    }
+
+    /// The key at position `p`.
+    pub fn key(&self, p: usize) -> &str {
+        let start = if p == 0 { 0 } else { self.ends[p - 1] };
+        &self.arena[start..self.ends[p]]
+    }
+
+    /// The hash of the key at position `p`.
+    pub fn hash(&self, p: usize) -> u64 {
+        self.hashes[p]
+    }
+
+    /// The interner's id of the key at position `p`.
+    pub fn id(&self, p: usize) -> u32 {
+        self.ids[p]
     }
 }
 
@@ -101,11 +213,6 @@ pub struct Keys {
 }
 
 impl Keys {
-    /// Number of strings.
-    pub fn len(&self) -> usize {
-        self.ends.len()
-    }
-
     /// The string of an id.
     pub fn get(&self, id: u32) -> &str {
         string_of(&self.arena, &self.ends, id)
@@ -127,20 +234,6 @@ impl Keys {
             keys.ends.extend(part.ends.iter().map(|&e| base + e));
         }
         keys
-    }
-}
-
-impl Interner {
-    /// The strings alone, for reading by id.
-    pub fn into_keys(self) -> Keys {
-        let Interner {
-            mut arena,
-            mut ends,
-            ..
-        } = self;
-        arena.shrink_to_fit();
-        ends.shrink_to_fit();
-        Keys { arena, ends }
     }
 }
 
@@ -174,19 +267,58 @@ mod tests {
         let again: Vec<u32> = keys.iter().map(|k| j.intern(k)).collect();
         assert_eq!(again, ids);
         let both = Keys::concat(vec![i, Interner::default(), j]);
-        assert_eq!(both.len(), 10_005 + keys.len());
+        assert_eq!(both.ends.len(), 10_005 + keys.len());
         assert_eq!(both.get(5 + 9_999), "k9999");
         for (n, k) in keys.iter().enumerate() {
             assert_eq!(both.get(10_005 + n as u32), *k);
         }
-        let mut j = Interner::default();
-        keys.iter().for_each(|k| {
-            j.intern(k);
-        });
-        let frozen = j.into_keys();
-        assert_eq!(frozen.len(), keys.len());
-        for (k, id) in keys.iter().zip(ids) {
-            assert_eq!(frozen.get(id), *k);
+    }
+
+    #[test]
+    fn grouped_keys_carry_hashes_another_interner_can_take() {
+        let hasher = DefaultHashBuilder::default();
+        let words: Vec<String> = (0..5_000).map(|n| format!("key {}", n % 3_001)).collect();
+        // The same keys through an interner that keeps its hashes and one
+        // that does not: the same ids, and groups with the same content.
+        let mut kept = Interner::with_hasher(hasher.clone(), true);
+        let mut fresh = Interner::with_hasher(hasher.clone(), false);
+        for w in &words {
+            assert_eq!(kept.intern(w), fresh.intern(w));
         }
+        let group_of = |h: u64| (h >> 40) as usize % 7;
+        let (a, b) = (
+            kept.into_groups(7, group_of),
+            fresh.into_groups(7, group_of),
+        );
+        assert_eq!(a.len(), 3_001);
+        let mut seen = vec![false; a.len()];
+        for g in 0..7 {
+            assert_eq!(a.group(g), b.group(g));
+            let mut last = None;
+            for p in a.group(g) {
+                // Each group in id order, every key's hash in its group.
+                assert!(last < Some(a.id(p)));
+                last = Some(a.id(p));
+                assert_eq!(
+                    (a.key(p), a.hash(p), a.id(p)),
+                    (b.key(p), b.hash(p), b.id(p))
+                );
+                assert_eq!(a.hash(p), hasher.hash_one(a.key(p)));
+                assert_eq!(group_of(a.hash(p)), g);
+                assert_eq!(a.key(p), format!("key {}", a.id(p)));
+                seen[a.id(p) as usize] = true;
+            }
+        }
+        assert!(seen.iter().all(|&s| s));
+        // A third interner with the same hasher takes the keys by hash.
+        let mut merged = Interner::with_hasher(hasher, false);
+        for g in (0..7).rev() {
+            for p in a.group(g) {
+                let id = merged.intern_hashed(a.key(p), a.hash(p));
+                assert_eq!(merged.get(id), a.key(p));
+                assert_eq!(merged.intern(a.key(p)), id);
+            }
+        }
+        assert_eq!(merged.len(), 3_001);
     }
 }
