@@ -206,6 +206,7 @@ impl ModelFileWriter {
             ))));
         }
         write_all_at(&self.file, bytes, self.placed[s] + at).map_err(|e| self.fail(e))?;
+        start_writeback(&self.file, self.placed[s] + at, len);
         let mut crc = crc32fast::Hasher::new();
         crc.update(bytes);
         self.pieces
@@ -277,6 +278,39 @@ impl Drop for ModelFileWriter {
 #[cfg(unix)]
 fn write_all_at(file: &std::fs::File, bytes: &[u8], at: u64) -> std::io::Result<()> {
     std::os::unix::fs::FileExt::write_all_at(file, bytes, at)
+}
+
+/// Asks the kernel to start writing `len` bytes at `at` to the disk now,
+/// without waiting: training writes the model in pieces while it computes
+/// the next ones, so the fsync in [`ModelFileWriter::finish`] finds most
+/// pages written (it waited 0.1 s at 100k items, words, 0.3 s at 1M). A
+/// hint: errors are ignored, and the fsync still decides. Elsewhere a no-op.
+fn start_writeback(file: &std::fs::File, at: u64, len: u64) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        unsafe extern "C" {
+            fn sync_file_range(
+                fd: std::ffi::c_int,
+                offset: i64,
+                nbytes: i64,
+                flags: u32,
+            ) -> std::ffi::c_int;
+        }
+        /// SYNC_FILE_RANGE_WRITE: start write-out of dirty pages in the range.
+        const WRITE: u32 = 2;
+        if let (Ok(at), Ok(len)) = (i64::try_from(at), i64::try_from(len))
+            && len > 0
+        {
+            // SAFETY: the descriptor is open for as long as `file` lives,
+            // and the call only reads its arguments.
+            unsafe {
+                sync_file_range(file.as_raw_fd(), at, len, WRITE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (file, at, len);
 }
 
 #[cfg(windows)]
