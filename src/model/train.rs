@@ -55,6 +55,9 @@ pub struct TrainReport {
 /// A chunk of items: after analysis, chunk-local terms with their tf; after
 /// weighting (in place), the items' finished forward vectors.
 struct Chunk {
+    /// The chunk's distinct keys, grouped by vocabulary shard ([`shard_of`]),
+    /// and the number of the chunk's items holding each, by position in
+    /// that grouping (both emptied once merged).
     keys: GroupedKeys,
     df: Vec<u32>,
     /// End offset into the entry arrays of each item.
