@@ -164,7 +164,23 @@ pub(crate) struct ModelFileWriter {
     /// Per section: (offset in the section, length, checksum) of each piece.
     pieces: std::sync::Mutex<Vec<Vec<(u64, u64, crc32fast::Hasher)>>>,
     finished: bool,
+    /// The same file opened for direct I/O, for the page-aligned middle of
+    /// pieces of at least `direct_min` bytes; `None` where the system or
+    /// the file system refuses it.
+    direct: Option<std::fs::File>,
+    direct_min: usize,
+    /// Set when a direct write failed: later pieces go through the page
+    /// cache only.
+    direct_failed: std::sync::atomic::AtomicBool,
 }
+
+/// Pieces at least this big are written with direct I/O (see
+/// [`ModelFileWriter::write`]).
+const DIRECT_MIN: usize = 1 << 20;
+/// Alignment of direct I/O offsets, lengths and buffers.
+const DIRECT_ALIGN: usize = 4096;
+/// Per thread: the aligned buffer direct writes are copied through.
+const BOUNCE_BYTES: usize = 2 << 20;
 
 impl ModelFileWriter {
     /// Creates the temporary file for sections of these lengths, given in
@@ -173,6 +189,11 @@ impl ModelFileWriter {
         let (dir, tmp) = temp_beside(path);
         let file = std::fs::File::create(&tmp).map_err(|e| Error::io(path, "write the file", e))?;
         let (placed, end) = layout(lens);
+        // Full length up front (a hole until written), so direct writes do
+        // not extend the file.
+        file.set_len(end)
+            .map_err(|e| Error::io(path, "write the file", e))?;
+        let direct = open_direct(&tmp);
         Ok(ModelFileWriter {
             path: path.to_path_buf(),
             dir,
@@ -183,7 +204,45 @@ impl ModelFileWriter {
             end,
             pieces: std::sync::Mutex::new(vec![Vec::new(); SECTION_ORDER.len()]),
             finished: false,
+            direct,
+            direct_min: DIRECT_MIN,
+            direct_failed: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Writes `bytes` at file offset `at`: a big piece's page-aligned
+    /// middle with direct I/O, the rest through the page cache. Filling
+    /// fresh page cache ran at 0.65-0.9 GB/s on the benchmark machine (the
+    /// kernel allocates and copies every page), direct writes at 1.7 GB/s
+    /// with no copy by the kernel; at 1M items the writer thread was busy
+    /// for 3.8 of the index stage's 4.3 s.
+    fn put(&self, bytes: &[u8], at: u64) -> std::io::Result<()> {
+        use std::sync::atomic::Ordering::Relaxed;
+        if let Some(direct) = &self.direct
+            && bytes.len() >= self.direct_min
+            && !self.direct_failed.load(Relaxed)
+        {
+            let align = DIRECT_ALIGN as u64;
+            let (a, b) = (
+                at.div_ceil(align) * align,
+                (at + bytes.len() as u64) / align * align,
+            );
+            if b > a {
+                let (head, rest) = bytes.split_at((a - at) as usize);
+                let (middle, tail) = rest.split_at((b - a) as usize);
+                if write_direct(direct, middle, a).is_ok() {
+                    write_all_at(&self.file, head, at)?;
+                    return write_all_at(&self.file, tail, b);
+                }
+                // Some file systems take the flag at open but not the
+                // write: the page cache from here on (it rewrites whatever
+                // part of the middle did get written).
+                self.direct_failed.store(true, Relaxed);
+            }
+        }
+        write_all_at(&self.file, bytes, at)?;
+        start_writeback(&self.file, at, bytes.len() as u64);
+        Ok(())
     }
 
     fn fail(&self, e: std::io::Error) -> Error {
@@ -205,8 +264,8 @@ impl ModelFileWriter {
                 self.lens[s]
             ))));
         }
-        write_all_at(&self.file, bytes, self.placed[s] + at).map_err(|e| self.fail(e))?;
-        start_writeback(&self.file, self.placed[s] + at, len);
+        self.put(bytes, self.placed[s] + at)
+            .map_err(|e| self.fail(e))?;
         let mut crc = crc32fast::Hasher::new();
         crc.update(bytes);
         self.pieces
@@ -278,6 +337,86 @@ impl Drop for ModelFileWriter {
 #[cfg(unix)]
 fn write_all_at(file: &std::fs::File, bytes: &[u8], at: u64) -> std::io::Result<()> {
     std::os::unix::fs::FileExt::write_all_at(file, bytes, at)
+}
+
+/// The file at `path` opened again for direct I/O (Linux), or `None`.
+fn open_direct(path: &Path) -> Option<std::fs::File> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_DIRECT)
+            .open(path)
+            .ok()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// A zeroed heap buffer aligned for direct I/O.
+struct Bounce {
+    ptr: std::ptr::NonNull<u8>,
+}
+
+impl Bounce {
+    fn layout() -> std::alloc::Layout {
+        // BOUNCE_BYTES and DIRECT_ALIGN are non-zero powers of two.
+        std::alloc::Layout::from_size_align(BOUNCE_BYTES, DIRECT_ALIGN)
+            .unwrap_or_else(|_| std::alloc::Layout::new::<u8>())
+    }
+
+    fn new() -> Option<Bounce> {
+        // SAFETY: the layout has a non-zero size.
+        let ptr = unsafe { std::alloc::alloc_zeroed(Self::layout()) };
+        std::ptr::NonNull::new(ptr).map(|ptr| Bounce { ptr })
+    }
+
+    fn bytes(&mut self) -> &mut [u8] {
+        // SAFETY: `ptr` holds BOUNCE_BYTES initialised (zeroed, then
+        // written) bytes that only this value reaches.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), BOUNCE_BYTES) }
+    }
+}
+
+impl Drop for Bounce {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with the same layout.
+        unsafe { std::alloc::dealloc(self.ptr.as_ptr(), Self::layout()) }
+    }
+}
+
+thread_local! {
+    static BOUNCE: std::cell::RefCell<Option<Bounce>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Writes `bytes` (a multiple of [`DIRECT_ALIGN`] long) at the aligned
+/// offset `at` of a file opened for direct I/O, through this thread's
+/// aligned buffer.
+fn write_direct(file: &std::fs::File, bytes: &[u8], at: u64) -> std::io::Result<()> {
+    BOUNCE.with(|cell| {
+        let mut slot = cell
+            .try_borrow_mut()
+            .map_err(|_| std::io::Error::other("bounce buffer in use"))?;
+        if slot.is_none() {
+            *slot = Bounce::new();
+        }
+        let bounce = slot
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("no memory for an aligned buffer"))?
+            .bytes();
+        let mut done = 0;
+        while done < bytes.len() {
+            let n = (bytes.len() - done).min(BOUNCE_BYTES);
+            bounce[..n].copy_from_slice(&bytes[done..done + n]);
+            write_all_at(file, &bounce[..n], at + done as u64)?;
+            done += n;
+        }
+        Ok(())
+    })
 }
 
 /// Asks the kernel to start writing `len` bytes at `at` to the disk now,
@@ -768,6 +907,60 @@ mod tests {
         assert!(e.contains("config"), "{e}");
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn big_pieces_written_directly_land_where_they_belong() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut lens = [0u64; SECTION_ORDER.len()];
+        lens[0] = 5;
+        lens[14] = 50_003;
+        lens[18] = 70_001;
+        let data = |s: usize| -> Vec<u8> {
+            (0..lens[s] as usize)
+                .map(|i| (i * 31 + s * 7 + i / 4096) as u8)
+                .collect()
+        };
+        // Uneven pieces, two threads; then the same with a direct file that
+        // refuses writes, which must fall back to the page cache.
+        for refuse in [false, true] {
+            let path = dir.path().join(format!("m{refuse}.psm"));
+            let mut w = ModelFileWriter::create(&path, &lens).unwrap();
+            w.direct_min = 1;
+            if refuse {
+                w.direct = Some(std::fs::File::open(&w.tmp).unwrap());
+            }
+            w.write("config", 0, &data(0)).unwrap();
+            std::thread::scope(|scope| {
+                for s in [14usize, 18] {
+                    let (w, d) = (&w, data(s));
+                    scope.spawn(move || {
+                        let cuts = [0, 1, 4_096, 4_097, 14_000, 33_333, d.len()];
+                        for c in cuts.windows(2) {
+                            w.write(SECTION_ORDER[s], c[0] as u64, &d[c[0]..c[1]])
+                                .unwrap();
+                        }
+                    });
+                }
+            });
+            let placed = w.placed.clone();
+            assert_eq!(
+                w.direct_failed.load(std::sync::atomic::Ordering::Relaxed),
+                refuse && w.direct.is_some()
+            );
+            w.finish().unwrap();
+            let bytes = std::fs::read(&path).unwrap();
+            for s in [0usize, 14, 18] {
+                let at = placed[s] as usize;
+                assert!(
+                    bytes[at..at + lens[s] as usize] == data(s)[..],
+                    "section {s}"
+                );
+                let e = HEADER + s * ENTRY;
+                let crc = u32::from_le_bytes(bytes[e + 24..e + 28].try_into().unwrap());
+                assert_eq!(crc, crc32fast::hash(&data(s)));
+            }
+        }
     }
 
     #[test]
