@@ -69,24 +69,41 @@ pub struct Tmux {
 impl Tmux {
     pub fn start(name: &str, dir: &Path, command: &str, w: u16, h: u16) -> Tmux {
         let session = format!("prodsim-{name}-{}", std::process::id());
-        let status = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &session,
-                "-x",
-                &w.to_string(),
-                "-y",
-                &h.to_string(),
-            ])
-            .arg("-c")
-            .arg(dir)
-            .arg(command)
-            .env("LANG", "C.UTF-8")
-            .status()
-            .expect("tmux must be installed for the end-to-end tests (apt-get install tmux)");
-        assert!(status.success(), "tmux new-session failed");
+        // Tests run in parallel, and when no tmux server is running yet,
+        // several `new-session` calls race to start one: a loser can fail
+        // (seen once in CI). Such a failure is retried a few times.
+        let mut failures = Vec::new();
+        for attempt in 0..5 {
+            let out = Command::new("tmux")
+                .args([
+                    "new-session",
+                    "-d",
+                    "-s",
+                    &session,
+                    "-x",
+                    &w.to_string(),
+                    "-y",
+                    &h.to_string(),
+                ])
+                .arg("-c")
+                .arg(dir)
+                .arg(command)
+                .env("LANG", "C.UTF-8")
+                .output()
+                .expect("tmux must be installed for the end-to-end tests (apt-get install tmux)");
+            let exists = || {
+                Command::new("tmux")
+                    .args(["has-session", "-t", &session])
+                    .output()
+                    .is_ok_and(|o| o.status.success())
+            };
+            if out.status.success() || exists() {
+                break;
+            }
+            failures.push(String::from_utf8_lossy(&out.stderr).trim().to_string());
+            assert!(attempt < 4, "tmux new-session failed 5 times: {failures:?}");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
         tmux(&["set-option", "-t", &session, "remain-on-exit", "on"]);
         Tmux { session }
     }
