@@ -362,16 +362,17 @@ struct Bounce {
     ptr: std::ptr::NonNull<u8>,
 }
 
-impl Bounce {
-    fn layout() -> std::alloc::Layout {
-        // BOUNCE_BYTES and DIRECT_ALIGN are non-zero powers of two.
-        std::alloc::Layout::from_size_align(BOUNCE_BYTES, DIRECT_ALIGN)
-            .unwrap_or_else(|_| std::alloc::Layout::new::<u8>())
-    }
+/// BOUNCE_BYTES at DIRECT_ALIGN, checked when compiling.
+const BOUNCE_LAYOUT: std::alloc::Layout =
+    match std::alloc::Layout::from_size_align(BOUNCE_BYTES, DIRECT_ALIGN) {
+        Ok(layout) => layout,
+        Err(_) => panic!("the bounce buffer's size and alignment"),
+    };
 
+impl Bounce {
     fn new() -> Option<Bounce> {
         // SAFETY: the layout has a non-zero size.
-        let ptr = unsafe { std::alloc::alloc_zeroed(Self::layout()) };
+        let ptr = unsafe { std::alloc::alloc_zeroed(BOUNCE_LAYOUT) };
         std::ptr::NonNull::new(ptr).map(|ptr| Bounce { ptr })
     }
 
@@ -385,7 +386,7 @@ impl Bounce {
 impl Drop for Bounce {
     fn drop(&mut self) {
         // SAFETY: allocated in `new` with the same layout.
-        unsafe { std::alloc::dealloc(self.ptr.as_ptr(), Self::layout()) }
+        unsafe { std::alloc::dealloc(self.ptr.as_ptr(), BOUNCE_LAYOUT) }
     }
 }
 
