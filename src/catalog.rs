@@ -137,6 +137,8 @@ struct Piece {
     truncated: usize,
     /// The first error in the piece; the rows above are those before it.
     error: Option<Error>,
+    /// Hash of each row's id, for the catalogue's id index.
+    id_hashes: Vec<u64>,
 }
 
 fn csv_reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
@@ -257,7 +259,7 @@ fn parse_csv(
         keep,
     };
     let last = cuts.len() - 2;
-    let pieces: Vec<Piece> = cuts
+    let mut pieces: Vec<Piece> = cuts
         .par_windows(2)
         .enumerate()
         .map(|(k, w)| parse_piece(&header, &bytes[w[0]..w[1]], starts[k], k == last))
@@ -273,45 +275,72 @@ fn parse_csv(
         ..
     } = header;
     let ncols = columns.len();
-    let rows: usize = pieces.iter().map(|p| p.lines.len()).sum();
-    let mut cells: Vec<Column> = (0..ncols)
-        .map(|c| Column {
-            text: String::with_capacity(pieces.iter().map(|p| p.cells[c].text.len()).sum()),
-            ends: Vec::with_capacity(rows),
-        })
-        .collect();
+    // Each piece's first row in the catalogue.
+    let mut row_base = Vec::with_capacity(pieces.len() + 1);
+    row_base.push(0usize);
+    for p in &pieces {
+        row_base.push(row_base[row_base.len() - 1] + p.lines.len());
+    }
+    let rows = row_base[pieces.len()];
+    // The columns are concatenated while the ids are checked: both read the
+    // pieces, neither waits for the other.
+    let (cells, (index, stop)) = rayon::join(
+        || {
+            (0..ncols)
+                .into_par_iter()
+                .map(|c| {
+                    let mut col = Column {
+                        text: String::with_capacity(
+                            pieces.iter().map(|p| p.cells[c].text.len()).sum(),
+                        ),
+                        ends: Vec::with_capacity(
+                            if pieces.iter().all(|p| p.cells[c].ends.is_empty()) {
+                                0
+                            } else {
+                                rows
+                            },
+                        ),
+                    };
+                    for (p, piece) in pieces.iter().enumerate() {
+                        col.append(&piece.cells[c]);
+                        // A row that failed part-way left cells in some columns.
+                        col.ends.truncate(row_base[p + 1]);
+                    }
+                    col
+                })
+                .collect::<Vec<Column>>()
+        },
+        || index_ids(&pieces, &row_base, id_column),
+    );
+    // Ids are checked in file order, so a duplicate is reported where a
+    // row-by-row parse would report it: before a later piece's error.
+    let line_of = |r: usize| {
+        let p = row_base.partition_point(|&b| b <= r) - 1;
+        pieces[p].lines[r - row_base[p]]
+    };
+    match stop {
+        Some((_, Some(row), prev)) => {
+            let id = cells[id_column].get(row);
+            return Err(Error::input(format!(
+                "{file}: line {}, column {id_name:?}: duplicate id {id:?} (first on line {}); ids must be unique",
+                line_of(row),
+                line_of(prev)
+            )));
+        }
+        Some((p, None, _)) => {
+            if let Some(e) = pieces[p].error.take() {
+                return Err(e);
+            }
+        }
+        None => {}
+    }
     let mut lines: Vec<u64> = Vec::with_capacity(rows);
-    let mut index: HashTable<u32> = HashTable::with_capacity(rows);
     let mut empty_rows: Vec<u64> = Vec::new();
     let mut truncated = 0usize;
-    for piece in pieces {
-        let first = lines.len();
-        let n = piece.lines.len();
-        for (c, col) in piece.cells.iter().enumerate() {
-            cells[c].append(col);
-            // A row that failed part-way left cells in some columns.
-            cells[c].ends.truncate(first + n);
-        }
+    for piece in &pieces {
         lines.extend_from_slice(&piece.lines);
-        let ids = &cells[id_column];
-        for row in first..first + n {
-            let id = ids.get(row);
-            let hash = FxBuildHasher.hash_one(id);
-            if let Some(&prev) = index.find(hash, |&r| ids.get(r as usize) == id) {
-                return Err(Error::input(format!(
-                    "{file}: line {}, column {id_name:?}: duplicate id {id:?} (first on line {}); ids must be unique",
-                    lines[row], lines[prev as usize]
-                )));
-            }
-            index.insert_unique(hash, row as u32, |&r| {
-                FxBuildHasher.hash_one(ids.get(r as usize))
-            });
-        }
         empty_rows.extend_from_slice(&piece.empty_rows);
         truncated += piece.truncated;
-        if let Some(e) = piece.error {
-            return Err(e);
-        }
     }
     let field_names = fields
         .iter()
@@ -357,6 +386,80 @@ fn parse_csv(
         lines,
         index,
     })
+}
+
+/// Rows by id over the pieces in order (rows numbered from `row_base`),
+/// using each piece's id hashes. Stops at the first duplicate id, or at
+/// the first piece with an error once its rows are in: then also returns
+/// `(piece, Some(duplicate row), first row with that id)` or
+/// `(piece, None, 0)`.
+type IdStop = Option<(usize, Option<usize>, usize)>;
+fn index_ids(pieces: &[Piece], row_base: &[usize], id_column: usize) -> (HashTable<u32>, IdStop) {
+    let rows = row_base[pieces.len()];
+    let mut index: HashTable<u32> = HashTable::with_capacity(rows);
+    // The id of a row from the piece holding it (only on a hash match or
+    // when the table grows).
+    let id_of = |r: u32| {
+        let r = r as usize;
+        let p = row_base.partition_point(|&b| b <= r) - 1;
+        pieces[p].cells[id_column].get(r - row_base[p])
+    };
+    for (p, piece) in pieces.iter().enumerate() {
+        let ids = &piece.cells[id_column];
+        for (local, &hash) in piece.id_hashes.iter().enumerate() {
+            let row = row_base[p] + local;
+            let id = ids.get(local);
+            if let Some(&prev) = index.find(hash, |&r| id_of(r) == id) {
+                return (index, Some((p, Some(row), prev as usize)));
+            }
+            index.insert_unique(hash, row as u32, |&r| FxBuildHasher.hash_one(id_of(r)));
+        }
+        if piece.error.is_some() {
+            return (index, Some((p, None, 0)));
+        }
+    }
+    (index, None)
+}
+
+/// Files at least this big are read by several threads at once.
+const PARALLEL_READ_BYTES: u64 = 8 << 20;
+
+/// A whole file's bytes, as `std::fs::read` returns them. A big file is
+/// read in parts at their offsets by every thread of the pool: most of the
+/// time of reading a cached file goes to faulting in and filling the fresh
+/// buffer, which then happens on every core (a 200 MB catalogue took 0.11 s
+/// on one). If the file changes size meanwhile, it is read again in one go.
+pub fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    read_file_with(path, PARALLEL_READ_BYTES)
+}
+
+fn read_file_with(path: &Path, parallel_from: u64) -> std::io::Result<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    let len = meta.len();
+    if len < parallel_from || !meta.is_file() {
+        return std::fs::read(path);
+    }
+    let Ok(size) = usize::try_from(len) else {
+        return std::fs::read(path);
+    };
+    let mut bytes = vec![0u8; size];
+    let part = size
+        .div_ceil(rayon::current_num_threads().max(1) * 4)
+        .max(1 << 20);
+    let read = bytes
+        .par_chunks_mut(part)
+        .enumerate()
+        .try_for_each(|(k, buf)| file.read_exact_at(buf, (k * part) as u64));
+    let mut probe = [0u8; 1];
+    match read {
+        // Exactly `len` bytes: nothing was appended since the size was taken.
+        Ok(()) if file.read_at(&mut probe, len)? == 0 => Ok(bytes),
+        Ok(()) => std::fs::read(path),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => std::fs::read(path),
+        Err(e) => Err(e),
+    }
 }
 
 /// Cuts `bytes[from..]` into pieces of at least `piece_bytes` that start
@@ -445,6 +548,7 @@ fn parse_piece(h: &Header<'_>, data: &[u8], first_line: u64, at_eof: bool) -> Pi
         empty_rows: Vec::new(),
         truncated: 0,
         error: None,
+        id_hashes: Vec::new(),
     };
     let mut reader = csv_reader(data);
     let mut record = csv::ByteRecord::new();
@@ -503,6 +607,11 @@ fn parse_piece(h: &Header<'_>, data: &[u8], first_line: u64, at_eof: bool) -> Pi
         Ok(())
     })();
     p.error = result.err();
+    // A row that failed part-way may have left an id: hash the rows only.
+    let ids = &p.cells[h.id_column];
+    p.id_hashes = (0..p.lines.len())
+        .map(|r| FxBuildHasher.hash_one(ids.get(r)))
+        .collect();
     p
 }
 
@@ -579,7 +688,7 @@ fn detect_title(columns: &[String], id_column: usize) -> Option<usize> {
 impl Catalog {
     /// Reads and validates a catalogue CSV.
     pub fn load(path: &Path, opts: &CatalogOptions) -> Result<Catalog> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read the catalogue", e))?;
+        let bytes = read_file(path).map_err(|e| Error::io(path, "read the catalogue", e))?;
         Self::from_bytes(path, &bytes, opts)
     }
 
@@ -588,7 +697,7 @@ impl Catalog {
     /// same but their cells read as empty. Saves the memory of columns
     /// such as long descriptions.
     pub fn load_text_only(path: &Path, opts: &CatalogOptions) -> Result<Catalog> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read the catalogue", e))?;
+        let bytes = read_file(path).map_err(|e| Error::io(path, "read the catalogue", e))?;
         Self::parse(path, &bytes, opts, PIECE_BYTES, false)
     }
 
@@ -946,6 +1055,21 @@ mod tests {
     }
 
     #[test]
+    fn files_read_in_parallel_parts_are_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        for len in [0usize, 1, 4095, 1 << 20, (3 << 20) + 7] {
+            let path = dir.path().join(format!("f{len}"));
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+            std::fs::write(&path, &bytes).unwrap();
+            // Every file in parts (parts are at least 1 MB), and the default.
+            assert_eq!(read_file_with(&path, 0).unwrap(), bytes, "{len}");
+            assert_eq!(read_file(&path).unwrap(), bytes, "{len}");
+        }
+        let missing = read_file(&dir.path().join("none")).unwrap_err();
+        assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
+    }
+
+    #[test]
     fn records_split_only_outside_quotes() {
         let text = b"h\n1,\"a\nb\"\n2,x \"y\nz\n3,\"p\"\"\nq\"\n";
         let cuts = split_records(text, 2, 1);
@@ -1024,8 +1148,14 @@ mod tests {
         let opts = CatalogOptions::default();
         let rows = "1,\"a\nb\"\n2,c\n3,\"d\n\ne\"\n4,f\n";
         let cases: Vec<(String, &str)> = vec![
-            // A duplicate of a row in an earlier piece.
+            // A duplicate of a row in an earlier piece (or the same one).
             (format!("id,title\n{rows}5,g\n2,h\n"), "line 10"),
+            (format!("id,title\n{rows}5,g\n2,h\n"), "first on line 4"),
+            // A duplicate before an error is reported first.
+            (
+                format!("id,title\n{rows}4,g\n5,h,x\n"),
+                "line 9, column \"id\": duplicate id \"4\" (first on line 8)",
+            ),
             // The first error wins over a later one and over duplicates after it.
             (format!("id,title\n{rows}5,g,x\n1,dup\n6\n"), "line 9"),
             (format!("id,title\n{rows}5,\"g\n\n"), "line 9"),
