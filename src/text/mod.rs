@@ -290,9 +290,14 @@ impl Analyzer {
         stages
     }
 
-    fn normalise(&self, text: &str, trace: &mut Option<&mut Vec<TraceStage>>) -> String {
-        let mut a = String::with_capacity(text.len());
-        let mut b = String::with_capacity(text.len());
+    /// Normalises `text` into `a` (`b` is scratch space).
+    fn normalise(
+        &self,
+        text: &str,
+        trace: &mut Option<&mut Vec<TraceStage>>,
+        mut a: String,
+        mut b: String,
+    ) -> (String, String) {
         let mut record = |name: &str, s: &str| {
             if let Some(t) = trace.as_deref_mut() {
                 t.push(TraceStage {
@@ -322,7 +327,7 @@ impl Analyzer {
             std::mem::swap(&mut a, &mut b);
             record("lowercase", &a);
         }
-        a
+        (a, b)
     }
 
     fn run(
@@ -331,7 +336,19 @@ impl Analyzer {
         mut trace: Option<&mut Vec<TraceStage>>,
         emit: &mut dyn FnMut(Piece<'_>),
     ) {
-        let norm = self.normalise(text, &mut trace);
+        // Buffers of earlier calls on this thread (a nested call, from
+        // `emit`, starts with empty ones).
+        let mut scratch = SCRATCH.take().unwrap_or_default();
+        let (norm, spare) = self.normalise(
+            text,
+            &mut trace,
+            std::mem::take(&mut scratch.norm),
+            std::mem::take(&mut scratch.spare),
+        );
+        let mut tokens = recycle_tokens(std::mem::take(&mut scratch.tokens));
+        let mut words = recycle(std::mem::take(&mut scratch.words));
+        let mut codes = std::mem::take(&mut scratch.codes);
+        let mut key = std::mem::take(&mut scratch.key);
         let mut record = |name: &str, items: &mut dyn Iterator<Item = &str>| {
             if let Some(t) = trace.as_deref_mut() {
                 t.push(TraceStage {
@@ -340,23 +357,23 @@ impl Analyzer {
                 });
             }
         };
-        let mut tokens = Vec::new();
         tokenize::tokenize(&norm, &mut tokens);
         record("tokenize", &mut tokens.iter().map(|t| t.text));
 
-        let mut codes = Vec::new();
+        codes.clear();
         if self.opts.codes {
             codes::join_codes(&tokens, &mut codes);
             record("codes", &mut codes.iter().map(String::as_str));
         }
 
         let min_len = self.opts.min_token_len;
-        let words: Vec<&str> = tokens
-            .iter()
-            .map(|t| t.text)
-            .filter(|w| min_len <= 1 || w.chars().count() >= min_len)
-            .filter(|w| !self.stopwords.contains(*w))
-            .collect();
+        words.extend(
+            tokens
+                .iter()
+                .map(|t| t.text)
+                .filter(|w| min_len <= 1 || w.chars().count() >= min_len)
+                .filter(|w| !self.stopwords.contains(*w)),
+        );
         if min_len > 1 || !self.stopwords.is_empty() {
             record("stopwords", &mut words.iter().copied());
         }
@@ -379,7 +396,6 @@ impl Analyzer {
             record("stem", &mut stems.iter().map(|s| s.as_ref()));
         }
 
-        let mut key = String::new();
         let mut put = |kind: TokenKind, parts: &[&str]| {
             key.clear();
             key.push(kind.prefix());
@@ -418,7 +434,47 @@ impl Analyzer {
                 emit(Piece::CharWord(word));
             }
         }
+        drop(stem_refs);
+        scratch.tokens = recycle_tokens(tokens);
+        scratch.words = recycle(words);
+        scratch.codes = codes;
+        scratch.key = key;
+        scratch.norm = norm;
+        scratch.spare = spare;
+        SCRATCH.set(Some(scratch));
     }
+}
+
+/// [`Analyzer::run`]'s buffers, kept between calls on a thread: a title's
+/// analysis allocated six of them, and training analyses millions.
+#[derive(Default)]
+struct Scratch {
+    norm: String,
+    spare: String,
+    tokens: Vec<tokenize::Token<'static>>,
+    words: Vec<&'static str>,
+    codes: Vec<String>,
+    key: String,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::Cell<Option<Box<Scratch>>> = const { std::cell::Cell::new(None) };
+}
+
+/// An emptied vector of borrowed values, as one of another lifetime: the
+/// allocation is kept (the element types have the same layout, and
+/// collecting a vector's own iterator reuses its buffer).
+fn recycle<'b, T: ?Sized>(mut v: Vec<&T>) -> Vec<&'b T> {
+    v.clear();
+    v.into_iter().map(|_| -> &'b T { unreachable!() }).collect()
+}
+
+/// [`recycle`] for tokens.
+fn recycle_tokens<'b>(mut v: Vec<tokenize::Token<'_>>) -> Vec<tokenize::Token<'b>> {
+    v.clear();
+    v.into_iter()
+        .map(|_| -> tokenize::Token<'b> { unreachable!() })
+        .collect()
 }
 
 #[cfg(test)]
@@ -430,6 +486,54 @@ mod tests {
         let mut out = Vec::new();
         a.analyze(text, &mut |k| out.push(k.to_string()));
         out
+    }
+
+    #[test]
+    fn recycled_buffers_keep_their_allocation() {
+        let text = String::from("a b");
+        let mut v: Vec<&str> = Vec::with_capacity(64);
+        v.extend(text.split(' '));
+        let (ptr, cap) = (v.as_ptr() as usize, v.capacity());
+        let w: Vec<&'static str> = recycle(v);
+        assert!(w.is_empty());
+        assert_eq!((w.as_ptr() as usize, w.capacity()), (ptr, cap));
+        let mut t = Vec::with_capacity(16);
+        tokenize::tokenize(&text, &mut t);
+        let (ptr, cap) = (t.as_ptr() as usize, t.capacity());
+        let u = recycle_tokens(t);
+        assert!(u.is_empty());
+        assert_eq!((u.as_ptr() as usize, u.capacity()), (ptr, cap));
+    }
+
+    #[test]
+    fn nested_and_repeated_runs_give_the_same_keys() {
+        // The second run on a thread reuses the first's buffers; a run
+        // started from inside another's `emit` gets fresh ones.
+        let a = Analyzer::new(&PreprocessOptions::default()).unwrap();
+        let texts = ["Sony WH-1000XM4 Headphones, Black", "ÉCRAN 24\" Samsung", "", "x"];
+        let alone: Vec<Vec<String>> = texts
+            .iter()
+            .map(|t| {
+                let mut out = Vec::new();
+                a.analyze(t, &mut |k| out.push(k.to_string()));
+                out
+            })
+            .collect();
+        for (i, t) in texts.iter().enumerate() {
+            let mut outer = Vec::new();
+            let mut inner = Vec::new();
+            a.analyze(t, &mut |k| {
+                outer.push(k.to_string());
+                if outer.len() == 1 {
+                    let next = texts[(i + 1) % texts.len()];
+                    a.analyze(next, &mut |k| inner.push(k.to_string()));
+                }
+            });
+            assert_eq!(outer, alone[i], "{t}");
+            if !alone[i].is_empty() {
+                assert_eq!(inner, alone[(i + 1) % texts.len()], "{t}");
+            }
+        }
     }
 
     #[test]
