@@ -494,11 +494,15 @@ fn build(
         .par_iter_mut()
         .zip(local_to_tmp.par_iter())
         .for_each(|(c, map)| {
-            // Chunk-local term -> final term (u32::MAX: filtered out), once
-            // per key rather than per entry.
-            let to_final: Vec<u32> = map
+            // Chunk-local term -> final term (u32::MAX: filtered out) and
+            // its idf, once per key rather than per entry: the entries then
+            // read a table of the chunk's keys, not two of the vocabulary's.
+            let to_final: Vec<(u32, f32)> = map
                 .iter()
-                .map(|&tmp| tmp_to_final[global(tmp) as usize])
+                .map(|&tmp| {
+                    let t = tmp_to_final[global(tmp) as usize];
+                    (t, idf.get(t as usize).copied().unwrap_or(0.0))
+                })
                 .collect();
             let mut scales = Vec::with_capacity(c.items());
             // (final term << 32 | entry offset in the item): sorting these
@@ -511,7 +515,7 @@ fn build(
                 let end = c.ends[i];
                 order.clear();
                 for j in start..end {
-                    let t = to_final[c.terms[j] as usize];
+                    let t = to_final[c.terms[j] as usize].0;
                     if t != u32::MAX {
                         order.push(((t as u64) << 32) | (j - start) as u64);
                     }
@@ -522,11 +526,12 @@ fn build(
                     let t = (o >> 32) as u32;
                     let j = start + (o & 0xffff_ffff) as usize;
                     let tf = c.weights[j];
+                    let idf_t = to_final[c.terms[j] as usize].1;
                     let w = match scheme {
-                        Scheme::Tfidf => tf * idf[t as usize],
+                        Scheme::Tfidf => tf * idf_t,
                         Scheme::Bm25 => {
                             let norm = k1 * (1.0 - b + b * (c.lens[i] / avgdl as f32));
-                            idf[t as usize] * tf * (k1 + 1.0) / (tf + norm)
+                            idf_t * tf * (k1 + 1.0) / (tf + norm)
                         }
                     };
                     item.push((t, w, c.fields[j]));
