@@ -8,12 +8,18 @@ use std::hash::BuildHasher;
 /// Assigns ids 0, 1, 2... to distinct strings in first-seen order. The ids
 /// (and so the training output) do not depend on the hasher's seed.
 pub struct Interner {
+    /// Ids by hash (without `remember`).
     table: HashTable<u32>,
+    /// With `remember`: the keys' slots by hash. A slot holds what a probe
+    /// compares, so a lookup reads the table and, for a long key, the
+    /// arena; not the table, then `packed` or `ends`, then the arena. Four
+    /// times the size of `table`: for the small per-chunk interners only.
+    slots: HashTable<Slot>,
     arena: String,
     ends: Vec<usize>,
-    /// Per id: the key packed into a word when it is short (most keys:
-    /// character n-grams, short words), else `LONG`. A probe then compares
-    /// one word instead of reading the arena.
+    /// Per id (without `remember`): the key packed into a word when it is
+    /// short (most keys: character n-grams, short words), else `LONG`. A
+    /// probe then compares one word instead of reading the arena.
     packed: Vec<u64>,
     /// Per id: the key's hash, so growing the table and grouping the keys
     /// (see [`Interner::into_groups`]) hash no key twice. Empty unless
@@ -21,6 +27,16 @@ pub struct Interner {
     hashes: Vec<u64>,
     remember: bool,
     hasher: DefaultHashBuilder,
+}
+
+/// A key in [`Interner::slots`]: a key of at most 7 bytes packed into
+/// `word` (see `pack`), a longer one as its start in the arena; `len` tells
+/// which.
+#[derive(Clone, Copy)]
+struct Slot {
+    word: u64,
+    id: u32,
+    len: u32,
 }
 
 /// `packed` of a key longer than 7 bytes (a packed key's top byte is its
@@ -63,6 +79,7 @@ impl Interner {
     pub fn with_hasher(hasher: DefaultHashBuilder, remember: bool) -> Self {
         Interner {
             table: HashTable::new(),
+            slots: HashTable::new(),
             arena: String::new(),
             ends: Vec::new(),
             packed: Vec::new(),
@@ -82,15 +99,17 @@ impl Interner {
     /// hasher is known: `hash` must be that hash.
     pub fn intern_hashed(&mut self, key: &str, hash: u64) -> u32 {
         debug_assert_eq!(hash, self.hasher.hash_one(key));
+        if self.remember {
+            return self.intern_slot(key, hash);
+        }
         let word = pack(key);
         let Interner {
             table,
             arena,
             ends,
             packed,
-            hashes,
-            remember,
             hasher,
+            ..
         } = self;
         let slice = |id: u32| string_of(arena, ends, id);
         let found = if word != LONG {
@@ -102,15 +121,51 @@ impl Interner {
             return id;
         }
         let id = ends.len() as u32;
-        if *remember {
-            table.insert_unique(hash, id, |&other| hashes[other as usize]);
-            hashes.push(hash);
-        } else {
-            table.insert_unique(hash, id, |&other| hasher.hash_one(slice(other)));
-        }
+        table.insert_unique(hash, id, |&other| hasher.hash_one(slice(other)));
         arena.push_str(key);
         ends.push(arena.len());
         packed.push(word);
+        id
+    }
+
+    /// [`Interner::intern_hashed`] with `remember`: through `slots`.
+    fn intern_slot(&mut self, key: &str, hash: u64) -> u32 {
+        let Interner {
+            slots,
+            arena,
+            ends,
+            hashes,
+            ..
+        } = self;
+        let len = key.len();
+        let found = if len <= 7 {
+            let word = pack(key);
+            slots.find(hash, |s| s.word == word && s.len as usize == len)
+        } else {
+            slots.find(hash, |s| {
+                s.len as usize == len
+                    && arena.as_bytes().get(s.word as usize..s.word as usize + len)
+                        == Some(key.as_bytes())
+            })
+        };
+        if let Some(s) = found {
+            return s.id;
+        }
+        let id = ends.len() as u32;
+        let slot = Slot {
+            word: if len <= 7 {
+                pack(key)
+            } else {
+                arena.len() as u64
+            },
+            id,
+            // Keys are cut from fields of at most `MAX_FIELD_BYTES`.
+            len: u32::try_from(len).unwrap_or(u32::MAX),
+        };
+        slots.insert_unique(hash, slot, |s| hashes[s.id as usize]);
+        hashes.push(hash);
+        arena.push_str(key);
+        ends.push(arena.len());
         id
     }
 
@@ -243,7 +298,15 @@ mod tests {
 
     #[test]
     fn interns_in_first_seen_order() {
-        let mut i = Interner::default();
+        // Both lookups: slots (per-chunk interners) and ids with packed keys.
+        for remember in [true, false] {
+            interns_in_first_seen_order_with(remember);
+        }
+    }
+
+    fn interns_in_first_seen_order_with(remember: bool) {
+        let new = || Interner::with_hasher(DefaultHashBuilder::default(), remember);
+        let mut i = new();
         let words = ["b", "a", "", "b", "abc", "a", "ab"];
         let ids: Vec<u32> = words.iter().map(|w| i.intern(w)).collect();
         assert_eq!(ids, vec![0, 1, 2, 0, 3, 1, 4]);
@@ -258,7 +321,7 @@ mod tests {
         assert_eq!(i.get(5 + 9_999), "k9999");
         // Keys around the packed length, and ones that differ only in
         // length or past the seventh byte.
-        let mut j = Interner::default();
+        let mut j = new();
         let keys = [
             "abcdefg", "abcdefgh", "abcdefgi", "abcdef", "abcdef\0", "", "\0",
         ];
@@ -266,7 +329,7 @@ mod tests {
         assert_eq!(ids, vec![0, 1, 2, 3, 4, 5, 6]);
         let again: Vec<u32> = keys.iter().map(|k| j.intern(k)).collect();
         assert_eq!(again, ids);
-        let both = Keys::concat(vec![i, Interner::default(), j]);
+        let both = Keys::concat(vec![i, new(), j]);
         assert_eq!(both.ends.len(), 10_005 + keys.len());
         assert_eq!(both.get(5 + 9_999), "k9999");
         for (n, k) in keys.iter().enumerate() {
