@@ -510,7 +510,12 @@ mod tests {
         // The second run on a thread reuses the first's buffers; a run
         // started from inside another's `emit` gets fresh ones.
         let a = Analyzer::new(&PreprocessOptions::default()).unwrap();
-        let texts = ["Sony WH-1000XM4 Headphones, Black", "ÉCRAN 24\" Samsung", "", "x"];
+        let texts = [
+            "Sony WH-1000XM4 Headphones, Black",
+            "ÉCRAN 24\" Samsung",
+            "",
+            "x",
+        ];
         let alone: Vec<Vec<String>> = texts
             .iter()
             .map(|t| {
