@@ -319,16 +319,16 @@ fn parse_csv(
         pieces[p].lines[r - row_base[p]]
     };
     match stop {
-        Some((_, Some(row), prev)) => {
+        Some(IdStop::Duplicate { row, first }) => {
             let id = cells[id_column].get(row);
             return Err(Error::input(format!(
                 "{file}: line {}, column {id_name:?}: duplicate id {id:?} (first on line {}); ids must be unique",
                 line_of(row),
-                line_of(prev)
+                line_of(first)
             )));
         }
-        Some((p, None, _)) => {
-            if let Some(e) = pieces[p].error.take() {
+        Some(IdStop::PieceError { piece }) => {
+            if let Some(e) = pieces[piece].error.take() {
                 return Err(e);
             }
         }
@@ -388,13 +388,22 @@ fn parse_csv(
     })
 }
 
+/// Where [`index_ids`] stopped before the end.
+enum IdStop {
+    /// Row `row` repeats the id of row `first`.
+    Duplicate { row: usize, first: usize },
+    /// Piece `piece` ended with an error (its rows are indexed).
+    PieceError { piece: usize },
+}
+
 /// Rows by id over the pieces in order (rows numbered from `row_base`),
-/// using each piece's id hashes. Stops at the first duplicate id, or at
-/// the first piece with an error once its rows are in: then also returns
-/// `(piece, Some(duplicate row), first row with that id)` or
-/// `(piece, None, 0)`.
-type IdStop = Option<(usize, Option<usize>, usize)>;
-fn index_ids(pieces: &[Piece], row_base: &[usize], id_column: usize) -> (HashTable<u32>, IdStop) {
+/// using each piece's id hashes; stops at the first duplicate id, or at the
+/// first piece with an error once its rows are in.
+fn index_ids(
+    pieces: &[Piece],
+    row_base: &[usize],
+    id_column: usize,
+) -> (HashTable<u32>, Option<IdStop>) {
     let rows = row_base[pieces.len()];
     let mut index: HashTable<u32> = HashTable::with_capacity(rows);
     // The id of a row from the piece holding it (only on a hash match or
@@ -409,13 +418,14 @@ fn index_ids(pieces: &[Piece], row_base: &[usize], id_column: usize) -> (HashTab
         for (local, &hash) in piece.id_hashes.iter().enumerate() {
             let row = row_base[p] + local;
             let id = ids.get(local);
-            if let Some(&prev) = index.find(hash, |&r| id_of(r) == id) {
-                return (index, Some((p, Some(row), prev as usize)));
+            if let Some(&first) = index.find(hash, |&r| id_of(r) == id) {
+                let first = first as usize;
+                return (index, Some(IdStop::Duplicate { row, first }));
             }
             index.insert_unique(hash, row as u32, |&r| FxBuildHasher.hash_one(id_of(r)));
         }
         if piece.error.is_some() {
-            return (index, Some((p, None, 0)));
+            return (index, Some(IdStop::PieceError { piece: p }));
         }
     }
     (index, None)

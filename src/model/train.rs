@@ -231,6 +231,7 @@ fn key_prefix(key: &str) -> u128 {
 /// A key to sort: its id, its first sixteen bytes (see [`key_prefix`])
 /// and its length. The prefix is the whole key when it is that short
 /// (the length tells the padding from the key).
+///
 /// The prefix is two words, not one `u128`: 24 bytes a key instead of 32
 /// (2.2M keys at 1M items, word config).
 #[derive(Clone, Copy)]
