@@ -441,6 +441,7 @@ impl Analyzer {
         scratch.key = key;
         scratch.norm = norm;
         scratch.spare = spare;
+        scratch.drop_big_buffers();
         SCRATCH.set(Some(scratch));
     }
 }
@@ -455,6 +456,32 @@ struct Scratch {
     words: Vec<&'static str>,
     codes: Vec<String>,
     key: String,
+}
+
+/// Buffers above this many bytes are not kept: one long field (up to
+/// `MAX_FIELD_BYTES`) must not leave megabytes on every thread.
+const SCRATCH_KEEP_BYTES: usize = 64 << 10;
+
+impl Scratch {
+    fn drop_big_buffers(&mut self) {
+        fn bytes<T>(v: &Vec<T>) -> usize {
+            v.capacity() * std::mem::size_of::<T>()
+        }
+        for s in [&mut self.norm, &mut self.spare, &mut self.key] {
+            if s.capacity() > SCRATCH_KEEP_BYTES {
+                *s = String::new();
+            }
+        }
+        if bytes(&self.tokens) > SCRATCH_KEEP_BYTES {
+            self.tokens = Vec::new();
+        }
+        if bytes(&self.words) > SCRATCH_KEEP_BYTES {
+            self.words = Vec::new();
+        }
+        if bytes(&self.codes) > SCRATCH_KEEP_BYTES {
+            self.codes = Vec::new();
+        }
+    }
 }
 
 thread_local! {
@@ -503,6 +530,26 @@ mod tests {
         let u = recycle_tokens(t);
         assert!(u.is_empty());
         assert_eq!((u.as_ptr() as usize, u.capacity()), (ptr, cap));
+    }
+
+    #[test]
+    fn a_long_text_leaves_no_big_buffers_on_the_thread() {
+        let a = Analyzer::new(&PreprocessOptions::default()).unwrap();
+        let long = "word ".repeat(100_000);
+        let mut n = 0;
+        a.analyze(&long, &mut |_| n += 1);
+        assert!(n >= 100_000);
+        let kept = SCRATCH.take().expect("the run put its buffers back");
+        assert!(kept.norm.capacity() <= SCRATCH_KEEP_BYTES);
+        assert!(
+            kept.tokens.capacity() * std::mem::size_of::<tokenize::Token<'_>>()
+                <= SCRATCH_KEEP_BYTES
+        );
+        // A short text's buffers are kept for the next call.
+        SCRATCH.set(Some(kept));
+        a.analyze("Sony WH-1000XM4 Headphones", &mut |_| {});
+        let kept = SCRATCH.take().expect("the run put its buffers back");
+        assert!(kept.norm.capacity() > 0 && kept.tokens.capacity() > 0);
     }
 
     #[test]
