@@ -3,7 +3,7 @@
 //! `prodsim query --explain` both print what this module returns.
 
 use crate::error::{Error, Result};
-use crate::model::{Model, QueryVector, Representation, Scheme};
+use crate::model::{BANDS, Model, QueryVector, Representation, Scheme};
 use crate::text::{TokenKind, key_text};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -21,6 +21,7 @@ pub mod stats {
     pub static SCORED: AtomicU64 = AtomicU64::new(0);
     pub static MERGED: AtomicU64 = AtomicU64::new(0);
     pub static BOUNDED: AtomicU64 = AtomicU64::new(0);
+    pub static KEPT: AtomicU64 = AtomicU64::new(0);
     pub static ASIDE_READ: AtomicU64 = AtomicU64::new(0);
     pub static SEARCHES: AtomicU64 = AtomicU64::new(0);
     pub fn add(c: &AtomicU64, n: usize) {
@@ -30,9 +31,10 @@ pub mod stats {
         let s = SEARCHES.load(Ordering::Relaxed).max(1) as f64;
         let per = |c: &AtomicU64| c.load(Ordering::Relaxed) as f64 / s;
         format!(
-            "per search: postings {:.0}, aside postings read {:.0}, bounded {:.0}, scored {:.1}, merged {:.0} ({} searches)",
+            "per search: postings {:.0}, aside postings read {:.0}, kept {:.0}, bounded {:.0}, scored {:.1}, merged {:.0} ({} searches)",
             per(&POSTINGS),
             per(&ASIDE_READ),
+            per(&KEPT),
             per(&BOUNDED),
             per(&SCORED),
             per(&MERGED),
@@ -230,10 +232,13 @@ struct Scratch {
 }
 
 /// Query weights by term id (0 elsewhere), so an item is scored by one pass
-/// over its stored vector instead of a merge with the query.
+/// over its stored vector instead of a merge with the query. A bit per term
+/// says which are loaded: the bits (a few dozen KB) stay in cache where the
+/// weights (4 bytes a term) would not, and most of an item's terms miss.
 #[derive(Default)]
 struct Dense {
     weight: Vec<f32>,
+    bits: Vec<u64>,
     set: Vec<u32>,
 }
 
@@ -243,10 +248,12 @@ impl Dense {
         self.clear();
         if self.weight.len() < vocab {
             self.weight.resize(vocab, 0.0);
+            self.bits.resize(vocab.div_ceil(64), 0);
         }
         for &(t, w) in terms {
             if let Some(slot) = self.weight.get_mut(t as usize) {
                 *slot = w;
+                self.bits[t as usize >> 6] |= 1 << (t & 63);
                 self.set.push(t);
             }
         }
@@ -255,22 +262,25 @@ impl Dense {
     fn clear(&mut self) {
         for &t in &self.set {
             self.weight[t as usize] = 0.0;
+            self.bits[t as usize >> 6] = 0;
         }
         self.set.clear();
     }
 
     /// The item's score against the loaded weights: the same f32 sum, in
-    /// the same order, as merging them with its vector.
+    /// the same order, as merging them with its vector (a term not loaded
+    /// adds +0.0, which leaves the sum unchanged).
     fn score(&self, model: &Model, item: u32) -> f32 {
         let (terms, weights, _) = model.item_vector(item);
         count!(SCORED, 1);
         count!(MERGED, terms.len());
         let mut s = 0.0f32;
         for (&t, &w) in terms.iter().zip(weights) {
-            let q = self.weight.get(t as usize).copied().unwrap_or(0.0);
-            if q != 0.0 {
-                s += q * w;
-            }
+            let t = t as usize;
+            let hit = self.bits.get(t >> 6).map_or(0, |b| (b >> (t & 63)) & 1) as usize;
+            // Without a branch: a miss reads slot 0 and multiplies it by 0.
+            let q = self.weight.get(t * hit).copied().unwrap_or(0.0) * hit as f32;
+            s += q * w;
         }
         s
     }
@@ -414,15 +424,20 @@ impl TopK {
 ///    scored exactly from their stored vectors: the k-th of those is a
 ///    threshold the final k-th score can only exceed.
 /// 3. Of the terms not read yet, the longest postings with the smallest
-///    bounds are set aside as long as their bounds add up to less than the
+///    bounds are set aside as long as their bound stays under the
 ///    threshold: then no item that only they contain can enter the top k.
 ///    The other terms are read; the set-aside postings (common character
 ///    n-grams, mostly) never are.
+///    The set-aside terms' bound is the smaller of the sum of their
+///    largest weights and, by Cauchy-Schwarz, the norm of their query
+///    weights times the largest item norm over their df bands (per band,
+///    and over all bands together).
 /// 4. Each item seen gets an upper bound: its partial score plus the
-///    set-aside terms bounded per item (TF-IDF weights are divided by the
-///    item's norm, so long items get small bounds). Items are completed
-///    from their stored vectors in order of that bound until it falls
-///    below the threshold.
+///    set-aside terms bounded per item, by the query's norm in each df
+///    band times the item's own norm there (a byte per band, stored by
+///    training; older models bound each weight by the item's scale
+///    instead). Items are completed from their stored vectors in order of
+///    that bound until it falls below the threshold.
 ///
 /// The result equals scoring every item (tested against exhaustive
 /// scoring on random data); ties keep catalogue order.
@@ -460,8 +475,9 @@ fn search(
     terms.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.3.cmp(&b.3)));
     let long_list = (model.len() / 64).max(1024);
     // Only these may be set aside: shorter lists cost less to read than
-    // the seeding and bounding they would save.
-    let aside_min = long_list / 4;
+    // the seeding and bounding they would save. Models with per-item band
+    // norms set aside exactly the lists their bands cover.
+    let aside_min = model.band_floor().unwrap_or(long_list / 4);
     SCRATCH.with(|cell| {
         let mut guard = cell.borrow_mut();
         let Scratch {
@@ -473,41 +489,43 @@ fn search(
         if acc.len() < model.len() {
             acc.resize(model.len(), 0.0);
         }
-        touched.clear();
+        // One slot per item and one spare: `read_list` writes every posting's
+        // item at the end and only counts it when it is new, without a branch.
+        if touched.len() <= model.len() {
+            touched.resize(model.len() + 1, 0);
+        }
+        let mut nt = 0usize;
         let mut top = TopK::new(k, band);
-        let read_list = |t: u32, qw: f32, acc: &mut Vec<f32>, touched: &mut Vec<u32>| {
-            let (items, weights) = model.postings(t);
-            count!(POSTINGS, items.len());
-            for (&d, &w) in items.iter().zip(weights) {
-                let Some(slot) = acc.get_mut(d as usize) else {
-                    continue; // a damaged, unverified file cannot panic here
-                };
-                if *slot == 0.0 {
-                    touched.push(d);
-                }
-                *slot += qw * w;
-            }
-            items.len()
+        let read_list = |t: u32, qw: f32, acc: &mut [f32], touched: &mut [u32], nt: &mut usize| {
+            let n = accumulate(model, t, qw, acc, touched, nt);
+            count!(POSTINGS, n);
+            n
         };
         // Read the best-bound terms until the threshold can be seeded.
         let mut read = 0usize;
         let mut next = 0;
         while next < terms.len() {
             let (t, qw, _, df) = terms[next];
-            if (read >= SEED_POSTINGS || df >= long_list) && touched.len() >= k {
+            if (read >= SEED_POSTINGS || df >= long_list) && nt >= k {
                 break;
             }
-            read += read_list(t, qw, acc, touched);
+            read += read_list(t, qw, acc, touched, &mut nt);
             next += 1;
         }
         // Set aside the longest, weakest postings while their bounds stay
-        // under the threshold; read the others.
+        // under the threshold; read the others. An item that only set-aside
+        // terms reach scores at most the smaller of two bounds: the sum of
+        // their largest weights, and (Cauchy-Schwarz, per df band) the norm
+        // of their query weights times the band's largest item norm.
         let mut aside: Vec<(u32, f32)> = Vec::new();
+        let mut aside_sq = [0f32; BANDS];
+        // What the set-aside terms add to any item at most.
+        let mut aside_max = 0.0f32;
         // Seeding costs passes over the items seen: only worth it when a
         // posting list long enough to be set aside is left.
         if terms[next..].iter().any(|x| x.3 >= aside_min) {
             dense.load(model.vocab_len(), &query.terms);
-            seed(model, dense, acc, touched, values, exclude, &mut top);
+            seed(model, dense, acc, &touched[..nt], values, exclude, &mut top);
             let theta = top.threshold();
             let mut order: Vec<usize> = (next..terms.len()).collect();
             order.sort_by(|&a, &b| {
@@ -518,16 +536,31 @@ fn search(
             let mut bound = 0.0f32;
             for j in order {
                 let (t, qw, b, df) = terms[j];
-                if df >= aside_min && with_slack(bound + b) < theta {
-                    bound += b;
-                    aside.push((t, qw));
-                } else {
-                    read_list(t, qw, acc, touched);
+                if df >= aside_min {
+                    let mut sq = aside_sq;
+                    let l2 = match model.band_of(df) {
+                        Some(band) => {
+                            sq[band] += qw * qw;
+                            let per_band: f32 =
+                                (0..BANDS).map(|i| sq[i].sqrt() * model.band_max(i)).sum();
+                            let whole = sq.iter().sum::<f32>().sqrt() * model.bands_max();
+                            per_band.min(whole)
+                        }
+                        None => f32::INFINITY,
+                    };
+                    if with_slack((bound + b).min(l2)) < theta {
+                        bound += b;
+                        aside_max = bound.min(l2);
+                        aside_sq = sq;
+                        aside.push((t, qw));
+                        continue;
+                    }
                 }
+                read_list(t, qw, acc, touched, &mut nt);
             }
         } else {
             for &(t, qw, _, _) in &terms[next..] {
-                read_list(t, qw, acc, touched);
+                read_list(t, qw, acc, touched, &mut nt);
             }
         }
         #[cfg(test)]
@@ -541,24 +574,60 @@ fn search(
             .sum();
         // Upper bounds of every item seen; seeded items are already in `top`
         // (their accumulator holds infinity).
+        // Per item, the set-aside terms add at most the smaller of their
+        // per-item weight bounds and the sum over bands of (query norm in
+        // the band) x (the item's norm in the band).
+        // What one unit of an item's band byte is worth, per band and for
+        // all bands together (see `Model::item_bands`).
+        let mut per_byte = [0f32; BANDS + 1];
+        for b in 0..BANDS {
+            per_byte[b] = aside_sq[b].sqrt() * model.band_max(b) / 255.0;
+        }
+        per_byte[BANDS] = aside_sq.iter().sum::<f32>().sqrt() * model.bands_max() / 255.0;
         let theta = top.threshold();
         let mut bounded: Vec<(f32, f32, u32)> = Vec::new();
-        for &d in touched.iter() {
-            let partial = std::mem::take(&mut acc[d as usize]);
-            if Some(d) == exclude || partial.is_infinite() {
-                continue;
+        if aside.is_empty() {
+            for &d in &touched[..nt] {
+                let partial = std::mem::take(&mut acc[d as usize]);
+                if Some(d) != exclude && partial.is_finite() {
+                    top.push(d, partial);
+                }
             }
-            if aside.is_empty() {
-                top.push(d, partial);
-                continue;
+        } else {
+            // Two passes, each of independent random reads without a branch
+            // to mispredict: the partial scores first, keeping (in place) the
+            // items the global bound cannot rule out, as most items seen
+            // have small partial scores; then those items' own bounds.
+            values.clear();
+            values.resize(nt, 0.0);
+            let mut kept = 0;
+            for i in 0..nt {
+                let d = touched[i];
+                let partial = std::mem::take(&mut acc[d as usize]);
+                touched[kept] = d;
+                values[kept] = partial;
+                let keep = (Some(d) != exclude)
+                    & partial.is_finite()
+                    & (with_slack(partial + aside_max) >= theta);
+                kept += usize::from(keep);
             }
-            let ub = with_slack(partial + base * model.item_scale(d));
-            if ub >= theta {
-                bounded.push((ub, partial, d));
-                count!(BOUNDED, 1);
+            count!(KEPT, kept);
+            for (&d, &partial) in touched[..kept].iter().zip(values.iter()) {
+                let rest = match model.item_bands_code(d) {
+                    Some(code) => {
+                        let byte = |b: usize| ((code >> (8 * b)) & 255) as f32;
+                        let per_band: f32 = (0..BANDS).map(|b| per_byte[b] * byte(b)).sum();
+                        per_band.min(per_byte[BANDS] * byte(BANDS))
+                    }
+                    None => base * model.item_scale(d),
+                };
+                let ub = with_slack(partial + rest);
+                if ub >= theta {
+                    bounded.push((ub, partial, d));
+                    count!(BOUNDED, 1);
+                }
             }
         }
-        touched.clear();
         // Completing many candidates one by one can cost more than reading
         // the set-aside postings: then read them, for the candidates only.
         let aside_postings: usize = aside.iter().map(|&(t, _)| model.doc_freq(t)).sum();
@@ -602,6 +671,39 @@ fn search(
         }
         top.into_sorted()
     })
+}
+
+/// Adds term `t`'s postings times `qw` to the accumulator; items seen for
+/// the first time are appended to `touched[..nt]` (which has a slot per
+/// item and one spare). Returns the number of postings.
+fn accumulate(
+    model: &Model,
+    t: u32,
+    qw: f32,
+    acc: &mut [f32],
+    touched: &mut [u32],
+    nt: &mut usize,
+) -> usize {
+    let (items, weights) = model.postings(t);
+    let mut n = *nt;
+    for (&d, &w) in items.iter().zip(weights) {
+        let Some(slot) = acc.get_mut(d as usize) else {
+            continue; // a damaged, unverified file cannot panic here
+        };
+        let c = qw * w;
+        let old = *slot;
+        *slot = old + c;
+        // Written every time, counted only when new: no branch to mispredict.
+        if let Some(x) = touched.get_mut(n) {
+            *x = d;
+        }
+        // Weights are positive, so a slot is 0 until its first non-zero
+        // contribution and never again: each item is counted once, and `n`
+        // stays within the buffer.
+        n += usize::from((old == 0.0) & (c != 0.0));
+    }
+    *nt = n;
+    items.len()
 }
 
 /// Scores the items with the best partial scores exactly, adds them to
@@ -674,27 +776,20 @@ pub fn top_k_exhaustive(
         if acc.len() < model.len() {
             acc.resize(model.len(), 0.0);
         }
-        touched.clear();
+        if touched.len() <= model.len() {
+            touched.resize(model.len() + 1, 0);
+        }
+        let mut nt = 0;
         for &(t, qw) in &query.terms {
-            let (items, weights) = model.postings(t);
-            for (&i, &w) in items.iter().zip(weights) {
-                let Some(slot) = acc.get_mut(i as usize) else {
-                    continue;
-                };
-                if *slot == 0.0 {
-                    touched.push(i);
-                }
-                *slot += qw * w;
-            }
+            accumulate(model, t, qw, acc, touched, &mut nt);
         }
         let mut top = TopK::new(k, false);
-        for &i in touched.iter() {
+        for &i in &touched[..nt] {
             let s = std::mem::take(&mut acc[i as usize]);
             if Some(i) != exclude {
                 top.push(i, s);
             }
         }
-        touched.clear();
         top.into_sorted()
     })
 }
@@ -1124,6 +1219,70 @@ mod tests {
     }
 
     #[test]
+    fn band_codes_bound_every_items_norms_closely() {
+        // Zipf-like words over 3,000 items, so several bands have terms.
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15u64);
+        let mut csv = String::from("id,title\n");
+        for i in 0..3000 {
+            let n = 1 + next() % 8;
+            let t: Vec<String> = (0..n)
+                .map(|_| {
+                    let r = (next() % 10_000) as f64 / 10_000.0;
+                    format!("w{}", (r.powi(4) * 300.0) as usize)
+                })
+                .collect();
+            csv.push_str(&format!("{i},{}\n", t.join(" ")));
+        }
+        for sets in [&["char_ngrams=[0,0]"][..], &["scheme=bm25"][..]] {
+            let m = model_from(&csv, sets);
+            let cuts = crate::model::band_cuts(m.len());
+            let mut true_max = [0f32; BANDS + 1];
+            let mut norms = Vec::new();
+            for item in 0..m.len() as u32 {
+                let (terms, weights, _) = m.item_vector(item);
+                let mut sq = [0f32; BANDS + 1];
+                for (&t, &w) in terms.iter().zip(weights) {
+                    let df = m.doc_freq(t);
+                    let band = cuts.iter().position(|&c| df >= c as usize);
+                    assert_eq!(m.band_of(df), band, "{sets:?} df {df}");
+                    if let Some(b) = band {
+                        sq[b] += w * w;
+                        sq[BANDS] += w * w;
+                    }
+                }
+                let n = sq.map(f32::sqrt);
+                for (mx, x) in true_max.iter_mut().zip(n) {
+                    *mx = mx.max(x);
+                }
+                norms.push(n);
+            }
+            let used = (0..BANDS).filter(|&b| true_max[b] > 0.0).count();
+            assert!(used >= 3, "{sets:?}: only {used} bands have terms");
+            for (b, &mx) in true_max[..BANDS].iter().enumerate() {
+                assert!((m.band_max(b) - mx).abs() <= 1e-6 * mx.max(1.0));
+            }
+            assert!((m.bands_max() - true_max[BANDS]).abs() <= 1e-5 * true_max[BANDS].max(1.0));
+            for (item, n) in norms.iter().enumerate() {
+                let code = m.item_bands_code(item as u32).unwrap();
+                for (b, &x) in n.iter().enumerate() {
+                    let max = if b < BANDS {
+                        m.band_max(b)
+                    } else {
+                        m.bands_max()
+                    };
+                    let bound = ((code >> (8 * b)) & 255) as f32 * max / 255.0;
+                    // An upper bound (up to f32 rounding), at most one step above.
+                    assert!(bound >= x * (1.0 - 1e-6), "{sets:?} item {item} band {b}");
+                    assert!(
+                        bound <= x + max / 255.0 + 1e-6,
+                        "{sets:?} item {item} band {b}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn pruned_top_k_equals_exhaustive_on_random_data() {
         let mut next = xorshift(0x51_7CC1_B727_220Au64);
         // Zipf-like word use, so a few postings are long and many are short,
@@ -1156,39 +1315,56 @@ mod tests {
             &[][..],
             &["scheme=bm25", "char_ngrams=[0,0]"][..],
         ] {
-            let m = model_from(&csv, sets);
-            let mut qvs: Vec<(QueryVector, Option<u32>)> = (0..4000u32)
-                .step_by(61)
-                .map(|q| (m.encode_item(q), Some(q)))
-                .collect();
-            for q in 0..40 {
-                let n = 1 + next() % 6;
-                let text: Vec<&str> = (0..n)
-                    .map(|_| vocab[(next() % 400) as usize].as_str())
+            let mut with_bands = model_from(&csv, sets);
+            assert!(with_bands.band_floor().is_some(), "{sets:?}: no band norms");
+            // Models written before the band norms still search exactly,
+            // with the per-item weight bounds alone.
+            let mut without = model_from(&csv, sets);
+            without.bands = Default::default();
+            without.item_bands = Default::default();
+            assert!(without.band_floor().is_none());
+            for (m, banded) in [(&mut with_bands, true), (&mut without, false)] {
+                let m = &*m;
+                let (pruned_before, queries_before) = (PRUNED.with(|p| p.get()), queries);
+                let mut qvs: Vec<(QueryVector, Option<u32>)> = (0..4000u32)
+                    .step_by(61)
+                    .map(|q| (m.encode_item(q), Some(q)))
                     .collect();
-                let _ = q;
-                qvs.push((m.encode_text(&text.join(" ")), None));
-            }
-            for (qv, exclude) in &qvs {
-                for k in [1usize, 5, 10, 26] {
-                    queries += 1;
-                    let want = top_k_exhaustive(&m, qv, k, *exclude);
-                    let got = top_k_pruned(&m, qv, k, *exclude);
-                    assert_eq!(got.len(), want.len(), "{sets:?} k{k}");
-                    for (j, (a, b)) in got.iter().zip(&want).enumerate() {
-                        assert!(
-                            (a.1 - b.1).abs() <= 1e-5 * b.1.max(1.0),
-                            "{sets:?} k{k} #{j}: {a:?} vs {b:?}"
-                        );
-                        let tie = want
-                            .iter()
-                            .chain(&got)
-                            .filter(|x| (x.1 - b.1).abs() < 1e-5 * b.1.max(1.0))
-                            .count()
-                            > 2;
-                        assert!(tie || a.0 == b.0, "{sets:?} k{k} #{j}: {a:?} vs {b:?}");
+                for q in 0..40 {
+                    let n = 1 + next() % 6;
+                    let text: Vec<&str> = (0..n)
+                        .map(|_| vocab[(next() % 400) as usize].as_str())
+                        .collect();
+                    let _ = q;
+                    qvs.push((m.encode_text(&text.join(" ")), None));
+                }
+                for (qv, exclude) in &qvs {
+                    for k in [1usize, 5, 10, 26] {
+                        queries += 1;
+                        let want = top_k_exhaustive(m, qv, k, *exclude);
+                        let got = top_k_pruned(m, qv, k, *exclude);
+                        assert_eq!(got.len(), want.len(), "{sets:?} k{k}");
+                        for (j, (a, b)) in got.iter().zip(&want).enumerate() {
+                            assert!(
+                                (a.1 - b.1).abs() <= 1e-5 * b.1.max(1.0),
+                                "{sets:?} k{k} #{j}: {a:?} vs {b:?}"
+                            );
+                            let tie = want
+                                .iter()
+                                .chain(&got)
+                                .filter(|x| (x.1 - b.1).abs() < 1e-5 * b.1.max(1.0))
+                                .count()
+                                > 2;
+                            assert!(tie || a.0 == b.0, "{sets:?} k{k} #{j}: {a:?} vs {b:?}");
+                        }
                     }
                 }
+                let pruned = PRUNED.with(|p| p.get()) - pruned_before;
+                let asked = queries - queries_before;
+                assert!(
+                    pruned * 4 > asked,
+                    "{sets:?} bands {banded}: pruned {pruned} of {asked} queries"
+                );
             }
         }
         // The test is only worth something if pruning really happened.

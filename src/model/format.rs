@@ -16,13 +16,17 @@
 //! `ids.s`, `title.o`/`title.s` (u64 offsets + UTF-8 bytes); `idf`,
 //! `termmax` (f32 per term); `termbase` (f32 per term) and `iscale` (f32 per
 //! item), whose product bounds an item's weight for pruning (optional:
-//! older files lack them); `idorder` (u32 per item); `fwd.o` (u64 per
+//! older files lack them); `bands` (u32: per df band its smallest df and
+//! the bits of its largest item norm, then the bits of the largest norm
+//! over all bands, and 0) and `ibands` (u64 per item: its norm in each band and in
+//! all, one byte each, see [`Model`]), which bound a score by
+//! Cauchy-Schwarz (optional too); `idorder` (u32 per item); `fwd.o` (u64 per
 //! item + 1), `fwd.t` (u32), `fwd.w` (f32), `fwd.f` (u16); `inv.o` (u64 per
 //! term + 1), `inv.i` (u32), `inv.w` (f32). Every length and index is
 //! checked against the file before use, so a damaged file is an error,
 //! never a panic or a huge allocation.
 
-use super::{Arr, FORMAT_VERSION, Model, ModelConfig, ModelMeta, StrTable};
+use super::{Arr, BANDS, FORMAT_VERSION, Model, ModelConfig, ModelMeta, StrTable};
 use crate::error::{Error, Result};
 use crate::text::Analyzer;
 use std::io::Write;
@@ -53,10 +57,10 @@ type Section<'a> = (&'static str, std::borrow::Cow<'a, [u8]>);
 
 /// Section names in file order; [`sections`] and [`ModelFileWriter`] both
 /// follow it, so a model written either way has the same bytes.
-pub(crate) const SECTION_ORDER: [&str; 20] = [
-    "config", "meta", "vocab.o", "vocab.s", "idf", "termmax", "termbase", "iscale", "ids.o",
-    "ids.s", "title.o", "title.s", "idorder", "fwd.o", "fwd.t", "fwd.w", "fwd.f", "inv.o", "inv.i",
-    "inv.w",
+pub(crate) const SECTION_ORDER: [&str; 22] = [
+    "config", "meta", "vocab.o", "vocab.s", "idf", "termmax", "termbase", "iscale", "bands",
+    "ibands", "ids.o", "ids.s", "title.o", "title.s", "idorder", "fwd.o", "fwd.t", "fwd.w",
+    "fwd.f", "inv.o", "inv.i", "inv.w",
 ];
 
 /// The sections of a model, in file order.
@@ -71,6 +75,8 @@ fn sections(model: &Model) -> Result<Vec<Section<'_>>> {
         ("termmax", raw(&model.term_max)),
         ("termbase", raw(&model.term_base)),
         ("iscale", raw(&model.item_scale)),
+        ("bands", raw(&model.bands)),
+        ("ibands", raw(&model.item_bands)),
         ("ids.o", raw(&model.ids.offsets)),
         ("ids.s", raw(&model.ids.bytes)),
         ("title.o", raw(&model.titles.offsets)),
@@ -774,6 +780,11 @@ fn parse(
     } else {
         (Arr::default(), Arr::default())
     };
+    let (bands, item_bands) = if r.entry("bands").is_ok() {
+        (r.array::<u32>("bands")?, r.array::<u64>("ibands")?)
+    } else {
+        (Arr::default(), Arr::default())
+    };
     let id_order = r.array::<u32>("idorder")?;
     let fwd_offsets = r.array::<u64>("fwd.o")?;
     let fwd_terms = r.array::<u32>("fwd.t")?;
@@ -785,6 +796,7 @@ fn parse(
     let sizes_ok = idf.len() == nterms
         && term_max.len() == nterms
         && (item_scale.is_empty() || (term_base.len() == nterms && item_scale.len() == n))
+        && (item_bands.is_empty() || (bands.len() == 2 * BANDS + 2 && item_bands.len() == n))
         && id_order.len() == n
         && fwd_offsets.len() == n + 1
         && fwd_terms.len() == nnz
@@ -833,6 +845,8 @@ fn parse(
         term_max,
         term_base,
         item_scale,
+        bands,
+        item_bands,
         ids,
         titles,
         id_order,
@@ -880,7 +894,8 @@ mod tests {
         let path = dir.path().join("m.psm");
         let mut lens = [0u64; SECTION_ORDER.len()];
         lens[0] = 10;
-        lens[19] = 3;
+        let inv_w = SECTION_ORDER.len() - 1;
+        lens[inv_w] = 3;
         // Pieces in any order give the checksum of the whole section.
         let w = ModelFileWriter::create(&path, &lens).unwrap();
         w.write("inv.w", 1, b"bc").unwrap();
@@ -897,7 +912,7 @@ mod tests {
             u32::from_le_bytes(bytes[e + 24..e + 28].try_into().unwrap())
         };
         assert_eq!(crc_of(0), crc32fast::hash(b"0123456789"));
-        assert_eq!(crc_of(19), crc32fast::hash(b"abc"));
+        assert_eq!(crc_of(inv_w), crc32fast::hash(b"abc"));
         assert_eq!(&bytes[bytes.len() - 3..], b"abc");
         // A section left short is an error, and no file appears.
         std::fs::remove_file(&path).unwrap();

@@ -2,7 +2,7 @@
 //! proportional to the non-zeros and no step quadratic in the items.
 
 use super::intern::{GroupedKeys, Interner, Keys};
-use super::{FORMAT_VERSION, Model, ModelConfig, ModelMeta, Scheme, StrTable};
+use super::{BANDS, FORMAT_VERSION, Model, ModelConfig, ModelMeta, Scheme, StrTable, band_cuts};
 use crate::catalog::{Catalog, sha256_hex};
 use crate::error::{Error, Result};
 use crate::jobs::Progress;
@@ -72,6 +72,8 @@ struct Chunk {
     /// Per item: the factor its weights were divided by, inverted
     /// (1 / L2 norm for TF-IDF, 1 for BM25).
     scales: Vec<f32>,
+    /// Per item, its weights' L2 norm in each df band ([`BANDS`] each).
+    bands: Vec<f32>,
     tokens: u64,
 }
 
@@ -105,6 +107,7 @@ fn analyse_chunk(
         fields: Vec::new(),
         lens: Vec::with_capacity(rows.len()),
         scales: Vec::new(),
+        bands: Vec::new(),
         tokens: 0,
     };
     // (term << 8 | field) per occurrence; sorted to count occurrences per
@@ -307,6 +310,10 @@ struct Trained {
     /// The forward vectors, chunk by chunk (`keys`, `df`, `lens` dropped).
     chunks: Vec<Chunk>,
     item_scale: Vec<f32>,
+    /// Per item and band, the norm of its weights in the band; and per
+    /// band, (smallest df, largest item norm) as stored in the "bands" section.
+    item_bands: Vec<u64>,
+    bands: Vec<u32>,
     nnz: u64,
     tokens_seen: u64,
     terms_dropped: u64,
@@ -523,6 +530,9 @@ fn build(
     progress.update("weight", 0, n as u64);
     let scheme = config.weighting.scheme;
     let (k1, b) = (config.weighting.k1, config.weighting.b);
+    let cuts = band_cuts(n);
+    // Band of each final term (BANDS: in none).
+    let band_of = |df: u32| cuts.iter().position(|&c| df >= c).unwrap_or(BANDS) as u8;
     chunks
         .par_iter_mut()
         .zip(local_to_tmp.par_iter())
@@ -537,11 +547,20 @@ fn build(
                     (t, idf.get(t as usize).copied().unwrap_or(0.0))
                 })
                 .collect();
+            let to_band: Vec<u8> = to_final
+                .iter()
+                .map(|&(t, _)| {
+                    df_final
+                        .get(t as usize)
+                        .map_or(BANDS as u8, |&d| band_of(d))
+                })
+                .collect();
+            let mut bands = Vec::with_capacity(c.items() * BANDS);
             let mut scales = Vec::with_capacity(c.items());
             // (final term << 32 | entry offset in the item): sorting these
             // integers orders the item by term (each term occurs once).
             let mut order: Vec<u64> = Vec::new();
-            let mut item: Vec<(u32, f32, u16)> = Vec::new();
+            let mut item: Vec<(u32, f32, u16, u8)> = Vec::new();
             let mut write = 0;
             let mut start = 0;
             for i in 0..c.items() {
@@ -567,7 +586,7 @@ fn build(
                             idf_t * tf * (k1 + 1.0) / (tf + norm)
                         }
                     };
-                    item.push((t, w, c.fields[j]));
+                    item.push((t, w, c.fields[j], to_band[c.terms[j] as usize]));
                 }
                 start = end;
                 let mut scale = 1.0f32;
@@ -579,9 +598,14 @@ fn build(
                     }
                 }
                 scales.push(scale);
+                let mut sq = [0f32; BANDS + 1];
+                for &(_, w, _, band) in &item {
+                    sq[band as usize] += w * w;
+                }
+                bands.extend(sq[..BANDS].iter().map(|x| x.sqrt()));
                 // Never ahead of the reading position: an item keeps at most
                 // the entries it had.
-                for &(t, w, f) in &item {
+                for &(t, w, f, _) in &item {
                     c.terms[write] = t;
                     c.weights[write] = w;
                     c.fields[write] = f;
@@ -593,6 +617,7 @@ fn build(
             c.weights.truncate(write);
             c.fields.truncate(write);
             c.scales = scales;
+            c.bands = bands;
             c.lens = Vec::new();
         });
     drop(local_to_tmp);
@@ -603,6 +628,44 @@ fn build(
     for c in &chunks {
         item_scale.extend_from_slice(&c.scales);
     }
+    // Band norms: the largest of each band and of all together, then each
+    // item's as bytes (see `Model::item_bands`).
+    let mut band_max = [0f32; BANDS + 1];
+    for c in &chunks {
+        for item in c.bands.chunks_exact(BANDS) {
+            for (m, &x) in band_max.iter_mut().zip(item) {
+                *m = m.max(x);
+            }
+            band_max[BANDS] = band_max[BANDS].max(whole_norm(item));
+        }
+    }
+    let code = |x: f32, max: f32| -> u64 {
+        if max > 0.0 {
+            (f64::from(x) / f64::from(max) * 255.0)
+                .ceil()
+                .clamp(0.0, 255.0) as u64
+        } else {
+            0
+        }
+    };
+    let mut item_bands: Vec<u64> = Vec::with_capacity(n);
+    for c in &mut chunks {
+        for item in c.bands.chunks_exact(BANDS) {
+            let mut v = code(whole_norm(item), band_max[BANDS]) << (8 * BANDS);
+            for (b, &x) in item.iter().enumerate() {
+                v |= code(x, band_max[b]) << (8 * b);
+            }
+            item_bands.push(v);
+        }
+        c.bands = Vec::new();
+    }
+    let mut bands: Vec<u32> = cuts
+        .iter()
+        .zip(band_max)
+        .flat_map(|(&c, m)| [c, m.to_bits()])
+        .collect();
+    // Then a zero, so the section is a whole number of 8-byte words.
+    bands.extend([band_max[BANDS].to_bits(), 0]);
     give_back_free_memory();
     stage_done("weight", None);
     Ok(Trained {
@@ -614,10 +677,17 @@ fn build(
         avgdl,
         chunks,
         item_scale,
+        item_bands,
+        bands,
         nnz,
         tokens_seen,
         terms_dropped,
     })
+}
+
+/// The norm of an item's weights over all bands, from its per-band norms.
+fn whole_norm(bands: &[f32]) -> f32 {
+    bands.iter().map(|x| x * x).sum::<f32>().sqrt()
 }
 
 /// Returns the allocator's free memory to the system. glibc keeps freed
@@ -947,6 +1017,8 @@ fn train_in_waves(
         vocab,
         idf,
         item_scale,
+        item_bands,
+        bands,
         tokens_seen,
         terms_dropped,
         ..
@@ -960,6 +1032,8 @@ fn train_in_waves(
         term_max: term_max.into(),
         term_base: term_base.into(),
         item_scale: item_scale.into(),
+        bands: bands.into(),
+        item_bands: item_bands.into(),
         ids,
         titles,
         id_order: id_order.into(),
@@ -1042,7 +1116,7 @@ pub fn train_to_file(
         },
     );
     let (n64, vocab_bytes) = (n as u64, t.vocab.bytes.len() as u64);
-    let lens: [u64; 20] = [
+    let lens: [u64; 22] = [
         config_json.len() as u64,
         meta_json.len() as u64,
         (nterms + 1) * 8,
@@ -1051,6 +1125,8 @@ pub fn train_to_file(
         nterms * 4,
         nterms * 4,
         n64 * 4,
+        t.bands.len() as u64 * 4,
+        t.item_bands.len() as u64 * 8,
         (n64 + 1) * 8,
         id_bytes,
         (n64 + 1) * 8,
@@ -1081,6 +1157,8 @@ pub fn train_to_file(
             file.write("vocab.s", 0, &t.vocab.bytes)?;
             file.write("idf", 0, bytemuck::cast_slice(&t.idf))?;
             file.write("iscale", 0, bytemuck::cast_slice(&t.item_scale))?;
+            file.write("bands", 0, bytemuck::cast_slice(&t.bands))?;
+            file.write("ibands", 0, bytemuck::cast_slice(&t.item_bands))?;
             file.write("fwd.o", 0, bytemuck::cast_slice(&fwd_offsets))?;
             file.write("inv.o", 0, bytemuck::cast_slice(&inverted_offsets(&t.df)))
         }));
