@@ -574,9 +574,10 @@ fn search(
             .sum();
         // Upper bounds of every item seen; seeded items are already in `top`
         // (their accumulator holds infinity).
-        // Per item, the set-aside terms add at most the smaller of their
-        // per-item weight bounds and the sum over bands of (query norm in
-        // the band) x (the item's norm in the band).
+        // Per item, the set-aside terms add at most the sum over bands of
+        // (query norm in the band) x (the item's norm in the band), or the
+        // smaller whole-norm product; in models without band norms, their
+        // per-item weight bounds.
         // What one unit of an item's band byte is worth, per band and for
         // all bands together (see `Model::item_bands`).
         let mut per_byte = [0f32; BANDS + 1];
@@ -702,7 +703,9 @@ fn accumulate(
         // stays within the buffer.
         n += usize::from((old == 0.0) & (c != 0.0));
     }
-    *nt = n;
+    // Only a damaged file (negative weights) can count an item twice; even
+    // then `touched[..nt]` stays a valid slice.
+    *nt = n.min(touched.len().saturating_sub(1));
     items.len()
 }
 

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 pub const FORMAT_VERSION: u32 = 1;
 
 /// Number of document-frequency bands with per-item norms (see
-/// [`Model::item_band_norms`]).
+/// [`Model::item_bands_code`]).
 pub const BANDS: usize = 6;
 
 /// The smallest df of each band for a catalogue of `n` items, most common
@@ -26,6 +26,12 @@ pub const BANDS: usize = 6;
 pub fn band_cuts(n: usize) -> [u32; BANDS] {
     let floor = (n / 256).max(256).min(u32::MAX as usize >> BANDS) as u32;
     std::array::from_fn(|b| floor << (BANDS - 1 - b))
+}
+
+/// The band of a term with `df` postings under `cuts` (most common first),
+/// or None below the last cut.
+pub fn band_index(cuts: impl IntoIterator<Item = u32>, df: usize) -> Option<usize> {
+    cuts.into_iter().position(|c| df >= c as usize)
 }
 
 /// Facts about how a model was made; stored in the model file.
@@ -197,8 +203,8 @@ pub struct Model {
     /// Document-frequency bands: `bands[2b]` is the smallest df of band `b`
     /// (most common band first), `bands[2b + 1]` the bits of the largest
     /// item norm in it; `bands[2 * BANDS]` the bits of the largest item norm
-    /// over all bands together (then a 0 for alignment). Empty in files written before this section
-    /// existed.
+    /// over all bands together (then a 0 for alignment). Empty in files
+    /// written before this section existed.
     pub(crate) bands: Arr<u32>,
     /// Per item, the L2 norm of its weights over the terms of each band,
     /// one byte per band (byte b of the little-endian `u64`), then one for
@@ -344,7 +350,7 @@ impl Model {
         if self.item_bands.is_empty() {
             return None;
         }
-        (0..BANDS).find(|&b| self.bands.get(2 * b).is_some_and(|&c| df >= c as usize))
+        band_index(self.bands.iter().step_by(2).take(BANDS).copied(), df)
     }
 
     /// The smallest df of the least common band: shorter lists are in none.

@@ -2,7 +2,9 @@
 //! proportional to the non-zeros and no step quadratic in the items.
 
 use super::intern::{GroupedKeys, Interner, Keys};
-use super::{BANDS, FORMAT_VERSION, Model, ModelConfig, ModelMeta, Scheme, StrTable, band_cuts};
+use super::{
+    BANDS, FORMAT_VERSION, Model, ModelConfig, ModelMeta, Scheme, StrTable, band_cuts, band_index,
+};
 use crate::catalog::{Catalog, sha256_hex};
 use crate::error::{Error, Result};
 use crate::jobs::Progress;
@@ -310,8 +312,9 @@ struct Trained {
     /// The forward vectors, chunk by chunk (`keys`, `df`, `lens` dropped).
     chunks: Vec<Chunk>,
     item_scale: Vec<f32>,
-    /// Per item and band, the norm of its weights in the band; and per
-    /// band, (smallest df, largest item norm) as stored in the "bands" section.
+    /// Per item, its norms in each band and in all, coded as bytes; and
+    /// the bands' cuts and largest norms: the "ibands" and "bands" sections
+    /// (see `Model`).
     item_bands: Vec<u64>,
     bands: Vec<u32>,
     nnz: u64,
@@ -532,7 +535,7 @@ fn build(
     let (k1, b) = (config.weighting.k1, config.weighting.b);
     let cuts = band_cuts(n);
     // Band of each final term (BANDS: in none).
-    let band_of = |df: u32| cuts.iter().position(|&c| df >= c).unwrap_or(BANDS) as u8;
+    let band_of = |df: u32| band_index(cuts, df as usize).unwrap_or(BANDS) as u8;
     chunks
         .par_iter_mut()
         .zip(local_to_tmp.par_iter())
