@@ -613,7 +613,11 @@ fn search(
                 kept += usize::from(keep);
             }
             count!(KEPT, kept);
-            for (&d, &partial) in touched[..kept].iter().zip(values.iter()) {
+            for (i, (&d, &partial)) in touched[..kept].iter().zip(values.iter()).enumerate() {
+                // The codes are scattered over 8 bytes per item: fetch ahead.
+                if let Some(&ahead) = touched[..kept].get(i + BANDS_AHEAD) {
+                    model.prefetch_bands_code(ahead);
+                }
                 let rest = match model.item_bands_code(d) {
                     Some(code) => {
                         let byte = |b: usize| ((code >> (8 * b)) & 255) as f32;
@@ -673,6 +677,9 @@ fn search(
         top.into_sorted()
     })
 }
+
+/// How far ahead of the item being bounded its band code is fetched.
+const BANDS_AHEAD: usize = 16;
 
 /// Adds term `t`'s postings times `qw` to the accumulator; items seen for
 /// the first time are appended to `touched[..nt]` (which has a slot per

@@ -382,6 +382,13 @@ impl Model {
         self.item_bands.get(item as usize).copied()
     }
 
+    /// Asks the CPU to start fetching an item's band code.
+    pub(crate) fn prefetch_bands_code(&self, item: u32) {
+        if let Some(p) = self.item_bands.get(item as usize) {
+            prefetch(p);
+        }
+    }
+
     /// Number of items containing a term.
     pub fn doc_freq(&self, term: u32) -> usize {
         self.postings(term).0.len()
