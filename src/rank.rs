@@ -603,6 +603,12 @@ fn search(
             values.resize(nt, 0.0);
             let mut kept = 0;
             for i in 0..nt {
+                // Slots are scattered over 4 bytes per item: fetch ahead.
+                if let Some(&ahead) = touched[..nt].get(i + SLOT_AHEAD)
+                    && let Some(p) = acc.get(ahead as usize)
+                {
+                    crate::model::prefetch(p);
+                }
                 let d = touched[i];
                 let partial = std::mem::take(&mut acc[d as usize]);
                 touched[kept] = d;
@@ -615,7 +621,7 @@ fn search(
             count!(KEPT, kept);
             for (i, (&d, &partial)) in touched[..kept].iter().zip(values.iter()).enumerate() {
                 // The codes are scattered over 8 bytes per item: fetch ahead.
-                if let Some(&ahead) = touched[..kept].get(i + BANDS_AHEAD) {
+                if let Some(&ahead) = touched[..kept].get(i + SLOT_AHEAD) {
                     model.prefetch_bands_code(ahead);
                 }
                 let rest = match model.item_bands_code(d) {
@@ -678,8 +684,9 @@ fn search(
     })
 }
 
-/// How far ahead of the item being bounded its band code is fetched.
-const BANDS_AHEAD: usize = 16;
+/// How far ahead of the item being bounded its accumulator slot and band
+/// code are fetched.
+const SLOT_AHEAD: usize = 16;
 
 /// Adds term `t`'s postings times `qw` to the accumulator; items seen for
 /// the first time are appended to `touched[..nt]` (which has a slot per
