@@ -24,6 +24,19 @@ pub mod stats {
     pub static KEPT: AtomicU64 = AtomicU64::new(0);
     pub static ASIDE_READ: AtomicU64 = AtomicU64::new(0);
     pub static SEARCHES: AtomicU64 = AtomicU64::new(0);
+    pub static WHOLE: AtomicU64 = AtomicU64::new(0);
+    pub static TOUCHED: AtomicU64 = AtomicU64::new(0);
+    pub static SEED_TOUCHED: AtomicU64 = AtomicU64::new(0);
+    /// CPU cycles per phase: first postings, seeding, the other postings,
+    /// bounding, completion.
+    pub static CYCLES: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
+    pub fn now() -> u64 {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: reads the time-stamp counter; no memory is touched.
+        return unsafe { std::arch::x86_64::_rdtsc() };
+        #[cfg(not(target_arch = "x86_64"))]
+        0
+    }
     pub fn add(c: &AtomicU64, n: usize) {
         c.fetch_add(n as u64, Ordering::Relaxed);
     }
@@ -31,16 +44,35 @@ pub mod stats {
         let s = SEARCHES.load(Ordering::Relaxed).max(1) as f64;
         let per = |c: &AtomicU64| c.load(Ordering::Relaxed) as f64 / s;
         format!(
-            "per search: postings {:.0}, aside postings read {:.0}, kept {:.0}, bounded {:.0}, scored {:.1}, merged {:.0} ({} searches)",
+            "per search: postings {:.0}, items seen {:.0} ({:.0} when seeding), whole-norm pass {:.0}, aside postings read {:.0}, kept {:.0}, bounded {:.0}, scored {:.1}, merged {:.0} ({} searches); kcycles: first {:.1}, seed {:.1}, read {:.1}, bound {:.1}, complete {:.1}",
             per(&POSTINGS),
+            per(&TOUCHED),
+            per(&SEED_TOUCHED),
+            per(&WHOLE),
             per(&ASIDE_READ),
             per(&KEPT),
             per(&BOUNDED),
             per(&SCORED),
             per(&MERGED),
-            s
+            s,
+            per(&CYCLES[0]) / 1e3,
+            per(&CYCLES[1]) / 1e3,
+            per(&CYCLES[2]) / 1e3,
+            per(&CYCLES[3]) / 1e3,
+            per(&CYCLES[4]) / 1e3,
         )
     }
+}
+
+macro_rules! tick {
+    ($t:ident, $phase:expr) => {
+        #[cfg(feature = "stats")]
+        {
+            let n = stats::now();
+            stats::add(&stats::CYCLES[$phase], (n - $t) as usize);
+            $t = n;
+        }
+    };
 }
 
 macro_rules! count {
@@ -463,6 +495,8 @@ fn search(
         return Vec::new();
     }
     count!(SEARCHES, 1);
+    #[cfg(feature = "stats")]
+    let mut t0 = stats::now();
     // (term, query weight, bound, postings length), best bound first.
     let mut terms: Vec<(u32, f32, f32, usize)> = query
         .terms
@@ -525,7 +559,10 @@ fn search(
         // posting list long enough to be set aside is left.
         if terms[next..].iter().any(|x| x.3 >= aside_min) {
             dense.load(model.vocab_len(), &query.terms);
+            count!(SEED_TOUCHED, nt);
+            tick!(t0, 0);
             seed(model, dense, acc, &touched[..nt], values, exclude, &mut top);
+            tick!(t0, 1);
             let theta = top.threshold();
             let mut order: Vec<usize> = (next..terms.len()).collect();
             order.sort_by(|&a, &b| {
@@ -563,6 +600,8 @@ fn search(
                 read_list(t, qw, acc, touched, &mut nt);
             }
         }
+        count!(TOUCHED, nt);
+        tick!(t0, 2);
         #[cfg(test)]
         if !aside.is_empty() {
             PRUNED.with(|p| p.set(p.get() + 1));
@@ -602,43 +641,73 @@ fn search(
             values.clear();
             values.resize(nt, 0.0);
             let mut kept = 0;
+            // With band norms, the first pass also bounds each item by its
+            // norm over all bands (one byte an item, mostly cached).
+            let whole = model.item_whole_codes();
+            let per_whole = if whole.is_empty() {
+                0.0
+            } else {
+                per_byte[BANDS]
+            };
             for i in 0..nt {
                 // Slots are scattered over 4 bytes per item: fetch ahead.
                 if let Some(&ahead) = touched[..nt].get(i + SLOT_AHEAD)
                     && let Some(p) = acc.get(ahead as usize)
                 {
                     crate::model::prefetch(p);
+                    if let Some(w) = whole.get(ahead as usize) {
+                        crate::model::prefetch(w);
+                    }
                 }
                 let d = touched[i];
                 let partial = std::mem::take(&mut acc[d as usize]);
                 touched[kept] = d;
                 values[kept] = partial;
+                let rest = match whole.get(d as usize) {
+                    Some(&w) => aside_max.min(per_whole * f32::from(w)),
+                    None => aside_max,
+                };
                 let keep = (Some(d) != exclude)
                     & partial.is_finite()
-                    & (with_slack(partial + aside_max) >= theta);
+                    & (with_slack(partial + rest) >= theta);
                 kept += usize::from(keep);
             }
             count!(KEPT, kept);
-            for (i, (&d, &partial)) in touched[..kept].iter().zip(values.iter()).enumerate() {
-                // The codes are scattered over 8 bytes per item: fetch ahead.
-                if let Some(&ahead) = touched[..kept].get(i + SLOT_AHEAD) {
-                    model.prefetch_bands_code(ahead);
-                }
-                let rest = match model.item_bands_code(d) {
-                    Some(code) => {
-                        let byte = |b: usize| ((code >> (8 * b)) & 255) as f32;
-                        let per_band: f32 = (0..BANDS).map(|b| per_byte[b] * byte(b)).sum();
-                        per_band.min(per_byte[BANDS] * byte(BANDS))
+            let codes = model.item_bands_codes();
+            let (touched, values) = (&touched[..kept], &values[..kept]);
+            if codes.is_empty() {
+                for (&d, &partial) in touched.iter().zip(values) {
+                    let ub = with_slack(partial + base * model.item_scale(d));
+                    if ub >= theta {
+                        bounded.push((ub, partial, d));
                     }
-                    None => base * model.item_scale(d),
-                };
-                let ub = with_slack(partial + rest);
-                if ub >= theta {
-                    bounded.push((ub, partial, d));
-                    count!(BOUNDED, 1);
+                }
+            } else {
+                for (i, (&d, &partial)) in touched.iter().zip(values).enumerate() {
+                    // The codes are scattered over 8 bytes per item: fetch ahead.
+                    if let Some(c) = touched
+                        .get(i + SLOT_AHEAD)
+                        .and_then(|&a| codes.get(a as usize))
+                    {
+                        crate::model::prefetch(c);
+                    }
+                    // (A code missing from a damaged file bounds nothing.)
+                    let code = codes.get(d as usize).copied().unwrap_or(u64::MAX);
+                    let byte = |b: usize| ((code >> (8 * b)) & 255) as f32;
+                    let mut per_band = 0.0f32;
+                    for (b, &f) in per_byte[..BANDS].iter().enumerate() {
+                        per_band += f * byte(b);
+                    }
+                    let rest = per_band.min(per_byte[BANDS] * byte(BANDS));
+                    let ub = with_slack(partial + rest);
+                    if ub >= theta {
+                        bounded.push((ub, partial, d));
+                    }
                 }
             }
+            count!(BOUNDED, bounded.len());
         }
+        tick!(t0, 3);
         // Completing many candidates one by one can cost more than reading
         // the set-aside postings: then read them, for the candidates only.
         let aside_postings: usize = aside.iter().map(|&(t, _)| model.doc_freq(t)).sum();
@@ -680,6 +749,7 @@ fn search(
                 top.push(d, partial + dense.score(model, d));
             }
         }
+        tick!(t0, 4);
         top.into_sorted()
     })
 }

@@ -847,6 +847,7 @@ fn parse(
         item_scale,
         bands,
         item_bands,
+        whole_codes: Default::default(),
         ids,
         titles,
         id_order,

@@ -214,6 +214,10 @@ pub struct Model {
     /// (the item's norm in b) to its score. Eight bytes an item keep the
     /// random reads of search few and cached.
     pub(crate) item_bands: Arr<u64>,
+    /// Byte `BANDS` of every item's band code (its norm over all bands),
+    /// taken out on first use: n bytes, so the first bound search applies
+    /// to every item seen stays in cache where the 8-byte codes would not.
+    pub(crate) whole_codes: std::sync::OnceLock<Vec<u8>>,
     pub(crate) ids: StrTable,
     pub(crate) titles: StrTable,
     /// Item numbers sorted by id, for lookup by binary search.
@@ -382,10 +386,26 @@ impl Model {
         self.item_bands.get(item as usize).copied()
     }
 
-    /// Asks the CPU to start fetching an item's band code.
-    pub(crate) fn prefetch_bands_code(&self, item: u32) {
-        if let Some(p) = self.item_bands.get(item as usize) {
-            prefetch(p);
+    /// Every item's band code (see [`Model::item_bands_code`]); empty in
+    /// models without band norms.
+    pub fn item_bands_codes(&self) -> &[u64] {
+        &self.item_bands
+    }
+
+    /// Every item's whole-norm byte (byte `BANDS` of its band code); empty
+    /// in models without band norms.
+    pub fn item_whole_codes(&self) -> &[u8] {
+        let codes = self.whole_codes.get_or_init(|| {
+            self.item_bands
+                .iter()
+                .map(|&c| (c >> (8 * BANDS)) as u8)
+                .collect()
+        });
+        // (Only a model whose codes were replaced after first use differs.)
+        if codes.len() == self.item_bands.len() {
+            codes
+        } else {
+            &[]
         }
     }
 
@@ -417,13 +437,18 @@ impl Model {
     /// [`Model::prefetch_offsets`] a little earlier).
     pub(crate) fn prefetch_vector(&self, item: u32) {
         let (s, e) = span(&self.fwd_offsets, item as usize);
-        if s < e {
-            if let Some(t) = self.fwd_terms.get(s) {
+        // Every cache line of both arrays (16 entries a line), up to 2 KB.
+        let e = e.min(s + 512);
+        let (terms, weights) = (&self.fwd_terms[..], &self.fwd_weights[..]);
+        let mut i = s;
+        while i < e {
+            if let Some(t) = terms.get(i) {
                 prefetch(t);
             }
-            if let Some(w) = self.fwd_weights.get(s) {
+            if let Some(w) = weights.get(i) {
                 prefetch(w);
             }
+            i += 16;
         }
     }
 

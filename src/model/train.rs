@@ -1037,6 +1037,7 @@ fn train_in_waves(
         item_scale: item_scale.into(),
         bands: bands.into(),
         item_bands: item_bands.into(),
+        whole_codes: Default::default(),
         ids,
         titles,
         id_order: id_order.into(),
