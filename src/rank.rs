@@ -12,8 +12,10 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 /// Work counters of pruned searches (feature `stats`): postings read,
-/// items scored from their stored vectors, vector entries merged, and
-/// candidates bounded; for tuning, printed by `prodsim batch`.
+/// items seen, items kept by the first (global and whole-norm) bound and
+/// by the per-band bound, items scored from their stored vectors, vector
+/// entries merged, and CPU cycles per phase; for tuning, printed by
+/// `prodsim batch`.
 #[cfg(feature = "stats")]
 pub mod stats {
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,7 +26,6 @@ pub mod stats {
     pub static KEPT: AtomicU64 = AtomicU64::new(0);
     pub static ASIDE_READ: AtomicU64 = AtomicU64::new(0);
     pub static SEARCHES: AtomicU64 = AtomicU64::new(0);
-    pub static WHOLE: AtomicU64 = AtomicU64::new(0);
     pub static TOUCHED: AtomicU64 = AtomicU64::new(0);
     pub static SEED_TOUCHED: AtomicU64 = AtomicU64::new(0);
     /// CPU cycles per phase: first postings, seeding, the other postings,
@@ -44,11 +45,10 @@ pub mod stats {
         let s = SEARCHES.load(Ordering::Relaxed).max(1) as f64;
         let per = |c: &AtomicU64| c.load(Ordering::Relaxed) as f64 / s;
         format!(
-            "per search: postings {:.0}, items seen {:.0} ({:.0} when seeding), whole-norm pass {:.0}, aside postings read {:.0}, kept {:.0}, bounded {:.0}, scored {:.1}, merged {:.0} ({} searches); kcycles: first {:.1}, seed {:.1}, read {:.1}, bound {:.1}, complete {:.1}",
+            "per search: postings {:.0}, items seen {:.0} ({:.0} when seeding), aside postings read {:.0}, kept {:.0}, bounded {:.0}, scored {:.1}, merged {:.0} ({} searches); kcycles: first {:.1}, seed {:.1}, read {:.1}, bound {:.1}, complete {:.1}",
             per(&POSTINGS),
             per(&TOUCHED),
             per(&SEED_TOUCHED),
-            per(&WHOLE),
             per(&ASIDE_READ),
             per(&KEPT),
             per(&BOUNDED),
@@ -636,8 +636,9 @@ fn search(
         } else {
             // Two passes, each of independent random reads without a branch
             // to mispredict: the partial scores first, keeping (in place) the
-            // items the global bound cannot rule out, as most items seen
-            // have small partial scores; then those items' own bounds.
+            // items that neither the global bound nor their whole norm rules
+            // out, as most items seen have small partial scores; then those
+            // items' per-band bounds.
             values.clear();
             values.resize(nt, 0.0);
             let mut kept = 0;
