@@ -215,8 +215,8 @@ pub struct Model {
     /// random reads of search few and cached.
     pub(crate) item_bands: Arr<u64>,
     /// Byte `BANDS` of every item's band code (its norm over all bands),
-    /// taken out on first use: n bytes, so the first bound search applies
-    /// to every item seen stays in cache where the 8-byte codes would not.
+    /// copied out on first use: search bounds every item it sees by this
+    /// byte first, and n bytes stay in cache where 8n would not.
     pub(crate) whole_codes: std::sync::OnceLock<Vec<u8>>,
     pub(crate) ids: StrTable,
     pub(crate) titles: StrTable,
@@ -432,23 +432,22 @@ impl Model {
         }
     }
 
-    /// Asks the CPU to start fetching the start of an item's terms and
-    /// weights (the second step: reads its offsets, best fetched by
-    /// [`Model::prefetch_offsets`] a little earlier).
+    /// Asks the CPU to start fetching an item's terms and weights, their
+    /// first 512 entries at most (the second step: reads its offsets, best
+    /// fetched by [`Model::prefetch_offsets`] a little earlier).
     pub(crate) fn prefetch_vector(&self, item: u32) {
         let (s, e) = span(&self.fwd_offsets, item as usize);
-        // Every cache line of both arrays (16 entries a line), up to 2 KB.
+        // One entry in every 16 (a cache line's worth) and the last, so
+        // every line of both ranges is asked for.
         let e = e.min(s + 512);
         let (terms, weights) = (&self.fwd_terms[..], &self.fwd_weights[..]);
-        let mut i = s;
-        while i < e {
+        for i in (s..e).step_by(16).chain((s < e).then(|| e - 1)) {
             if let Some(t) = terms.get(i) {
                 prefetch(t);
             }
             if let Some(w) = weights.get(i) {
                 prefetch(w);
             }
-            i += 16;
         }
     }
 
