@@ -42,6 +42,7 @@ pub mod model;
 pub mod rank;
 pub mod registry;
 pub mod sample;
+mod scan;
 pub mod synth;
 pub mod text;
 pub mod tui;

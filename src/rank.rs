@@ -30,7 +30,7 @@ pub mod stats {
     pub static SEED_TOUCHED: AtomicU64 = AtomicU64::new(0);
     /// CPU cycles per phase: first postings, seeding, the other postings,
     /// bounding, completion.
-    pub static CYCLES: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
+    pub static CYCLES: [AtomicU64; 6] = [const { AtomicU64::new(0) }; 6];
     pub fn now() -> u64 {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: reads the time-stamp counter; no memory is touched.
@@ -45,7 +45,7 @@ pub mod stats {
         let s = SEARCHES.load(Ordering::Relaxed).max(1) as f64;
         let per = |c: &AtomicU64| c.load(Ordering::Relaxed) as f64 / s;
         format!(
-            "per search: postings {:.0}, items seen {:.0} ({:.0} when seeding), aside postings read {:.0}, kept {:.0}, bounded {:.0}, scored {:.1}, merged {:.0} ({} searches); kcycles: first {:.1}, seed {:.1}, read {:.1}, bound {:.1}, complete {:.1}",
+            "per search: postings {:.0}, items seen {:.0} ({:.0} when seeding), aside postings read {:.0}, kept {:.0}, bounded {:.0}, scored {:.1}, merged {:.0} ({} searches); kcycles: first {:.1}, seed {:.1}, read {:.1}, bound {:.1} (first pass {:.1}), complete {:.1}",
             per(&POSTINGS),
             per(&TOUCHED),
             per(&SEED_TOUCHED),
@@ -59,6 +59,7 @@ pub mod stats {
             per(&CYCLES[1]) / 1e3,
             per(&CYCLES[2]) / 1e3,
             per(&CYCLES[3]) / 1e3,
+            per(&CYCLES[5]) / 1e3,
             per(&CYCLES[4]) / 1e3,
         )
     }
@@ -329,6 +330,9 @@ thread_local! {
     /// Pruned queries completed from the set-aside postings / item by item.
     static BY_LISTS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     static BY_ITEMS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// Pruned queries bounded by the dense scan / by the touched list.
+    static SCANNED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    static LISTED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Slack added to every upper bound so f32 rounding in the accumulator
@@ -639,9 +643,6 @@ fn search(
             // items that neither the global bound nor their whole norm rules
             // out, as most items seen have small partial scores; then those
             // items' per-band bounds.
-            values.clear();
-            values.resize(nt, 0.0);
-            let mut kept = 0;
             // With band norms, the first pass also bounds each item by its
             // norm over all bands (one byte an item, mostly cached).
             let whole = model.item_whole_codes();
@@ -650,30 +651,64 @@ fn search(
             } else {
                 per_byte[BANDS]
             };
-            for i in 0..nt {
-                // Slots are scattered over 4 bytes per item: fetch ahead.
-                if let Some(&ahead) = touched[..nt].get(i + SLOT_AHEAD)
-                    && let Some(p) = acc.get(ahead as usize)
-                {
-                    crate::model::prefetch(p);
-                    if let Some(w) = whole.get(ahead as usize) {
-                        crate::model::prefetch(w);
-                    }
+            let n = model.len();
+            // Seeing a large share of the items, scan them all in order.
+            let scanned = if nt.saturating_mul(DENSE_SHARE) >= n && !whole.is_empty() {
+                if values.len() < n {
+                    values.resize(n, 0.0);
                 }
-                let d = touched[i];
-                let partial = std::mem::take(&mut acc[d as usize]);
-                touched[kept] = d;
-                values[kept] = partial;
-                let rest = match whole.get(d as usize) {
-                    Some(&w) => aside_max.min(per_whole * f32::from(w)),
-                    None => aside_max,
+                let bound = crate::scan::Bound {
+                    whole,
+                    rest_max: aside_max,
+                    per_byte: per_whole,
+                    theta,
+                    exclude,
                 };
-                let keep = (Some(d) != exclude)
-                    & partial.is_finite()
-                    & (with_slack(partial + rest) >= theta);
-                kept += usize::from(keep);
+                acc.get_mut(..n)
+                    .and_then(|acc| crate::scan::keep_dense(acc, &bound, touched, values))
+            } else {
+                None
+            };
+            #[cfg(test)]
+            match scanned {
+                Some(_) => SCANNED.with(|p| p.set(p.get() + 1)),
+                None => LISTED.with(|p| p.set(p.get() + 1)),
             }
+            let kept = match scanned {
+                Some(kept) => kept,
+                None => {
+                    values.clear();
+                    values.resize(nt, 0.0);
+                    let mut kept = 0;
+                    for i in 0..nt {
+                        // Slots are scattered over 4 bytes per item: fetch ahead.
+                        if let Some(&ahead) = touched[..nt].get(i + SLOT_AHEAD)
+                            && let Some(p) = acc.get(ahead as usize)
+                        {
+                            crate::model::prefetch(p);
+                            if let Some(w) = whole.get(ahead as usize) {
+                                crate::model::prefetch(w);
+                            }
+                        }
+                        let d = touched[i];
+                        let partial = std::mem::take(&mut acc[d as usize]);
+                        touched[kept] = d;
+                        values[kept] = partial;
+                        let rest = match whole.get(d as usize) {
+                            Some(&w) => aside_max.min(per_whole * f32::from(w)),
+                            None => aside_max,
+                        };
+                        let keep = (Some(d) != exclude)
+                            & partial.is_finite()
+                            & (with_slack(partial + rest) >= theta);
+                        kept += usize::from(keep);
+                    }
+                    kept
+                }
+            };
             count!(KEPT, kept);
+            #[cfg(feature = "stats")]
+            stats::add(&stats::CYCLES[5], (stats::now() - t0) as usize);
             let codes = model.item_bands_codes();
             let (touched, values) = (&touched[..kept], &values[..kept]);
             if codes.is_empty() {
@@ -754,6 +789,11 @@ fn search(
         top.into_sorted()
     })
 }
+
+/// A search that has seen at least one item in this many bounds them by
+/// scanning every slot of the accumulator in order ([`crate::scan`])
+/// rather than by walking its list of touched items.
+const DENSE_SHARE: usize = 16;
 
 /// How far ahead of the item being bounded its accumulator slot and band
 /// code are fetched.
@@ -1397,6 +1437,8 @@ mod tests {
         PRUNED.with(|p| p.set(0));
         BY_LISTS.with(|p| p.set(0));
         BY_ITEMS.with(|p| p.set(0));
+        SCANNED.with(|p| p.set(0));
+        LISTED.with(|p| p.set(0));
         let mut queries = 0usize;
         for sets in [
             &["char_ngrams=[0,0]"][..],
@@ -1462,6 +1504,13 @@ mod tests {
         assert!(
             lists > 0 && items > 0,
             "completed by lists {lists}, by items {items}"
+        );
+        // Both ways of bounding were compared with exhaustive scoring (the
+        // scan only where the CPU has AVX-512).
+        let (scanned, listed) = (SCANNED.with(|p| p.get()), LISTED.with(|p| p.get()));
+        assert!(
+            listed > 0 && (scanned > 0 || !crate::scan::available()),
+            "bounded by the scan {scanned}, by the list {listed}"
         );
     }
 }
