@@ -29,7 +29,7 @@ pub mod stats {
     pub static TOUCHED: AtomicU64 = AtomicU64::new(0);
     pub static SEED_TOUCHED: AtomicU64 = AtomicU64::new(0);
     /// CPU cycles per phase: first postings, seeding, the other postings,
-    /// bounding, completion.
+    /// bounding, completion; and the first pass of bounding alone.
     pub static CYCLES: [AtomicU64; 6] = [const { AtomicU64::new(0) }; 6];
     pub fn now() -> u64 {
         #[cfg(target_arch = "x86_64")]
@@ -638,11 +638,12 @@ fn search(
                 }
             }
         } else {
-            // Two passes, each of independent random reads without a branch
-            // to mispredict: the partial scores first, keeping (in place) the
-            // items that neither the global bound nor their whole norm rules
-            // out, as most items seen have small partial scores; then those
-            // items' per-band bounds.
+            // Two passes: the partial scores first, keeping the items that
+            // neither the global bound nor their whole norm rules out, as
+            // most items seen have small partial scores (by a scan of every
+            // slot when many were seen, else through the touched list with
+            // independent random reads and no branch to mispredict); then
+            // those items' per-band bounds.
             // With band norms, the first pass also bounds each item by its
             // norm over all bands (one byte an item, mostly cached).
             let whole = model.item_whole_codes();
