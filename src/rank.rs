@@ -338,8 +338,12 @@ thread_local! {
 /// Slack added to every upper bound so f32 rounding in the accumulator
 /// can never make pruning drop an item that belongs in the top k.
 fn with_slack(bound: f32) -> f32 {
-    bound * (1.0 + 1e-4) + 1e-6
+    bound * SLACK_MUL + SLACK_ADD
 }
+
+/// The factor and the term of [`with_slack`] (also used by [`crate::scan`]).
+pub(crate) const SLACK_MUL: f32 = 1.0 + 1e-4;
+pub(crate) const SLACK_ADD: f32 = 1e-6;
 
 /// The k-th largest accumulated score among `items` (0 when fewer than k).
 fn kth_best(acc: &[f32], items: &[u32], k: usize, exclude: Option<u32>, buf: &mut Vec<f32>) -> f32 {

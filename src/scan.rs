@@ -4,11 +4,13 @@
 //! The pass keeps the items whose partial score plus what the set-aside
 //! terms may add reaches the threshold. Walking the list of touched items
 //! reads the accumulator and the whole-norm bytes at random: at 1M items
-//! (4 MB of scores) that cost ~27 CPU cycles an item seen, and a default
+//! (4 MB of scores) that cost ~18 CPU cycles an item seen, and a default
 //! query sees a tenth of the items. Scanning every slot in order, sixteen
 //! at a time with AVX-512, reads both arrays as streams instead; the items
 //! kept come out in item order rather than in the order they were touched
 //! (which nothing downstream depends on: candidates are sorted by bound).
+
+use crate::rank::{SLACK_ADD, SLACK_MUL};
 
 /// What the scan needs besides the accumulator: the whole-norm byte of
 /// every item and the numbers of the bound
@@ -21,10 +23,6 @@ pub(crate) struct Bound<'a> {
     pub theta: f32,
     pub exclude: Option<u32>,
 }
-
-/// The slack the search adds to every upper bound (`rank::with_slack`).
-const SLACK_MUL: f32 = 1.0 + 1e-4;
-const SLACK_ADD: f32 = 1e-6;
 
 /// True where this CPU can run [`keep_dense`] (checked once per process by
 /// the standard library).
