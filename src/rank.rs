@@ -337,7 +337,7 @@ thread_local! {
 
 /// Slack added to every upper bound so f32 rounding in the accumulator
 /// can never make pruning drop an item that belongs in the top k.
-fn with_slack(bound: f32) -> f32 {
+pub(crate) fn with_slack(bound: f32) -> f32 {
     bound * SLACK_MUL + SLACK_ADD
 }
 
@@ -657,18 +657,18 @@ fn search(
                 per_byte[BANDS]
             };
             let n = model.len();
+            let bound = crate::scan::Bound {
+                whole,
+                rest_max: aside_max,
+                per_byte: per_whole,
+                theta,
+                exclude,
+            };
             // Seeing a large share of the items, scan them all in order.
             let scanned = if nt.saturating_mul(DENSE_SHARE) >= n && !whole.is_empty() {
                 if values.len() < n {
                     values.resize(n, 0.0);
                 }
-                let bound = crate::scan::Bound {
-                    whole,
-                    rest_max: aside_max,
-                    per_byte: per_whole,
-                    theta,
-                    exclude,
-                };
                 acc.get_mut(..n)
                     .and_then(|acc| crate::scan::keep_dense(acc, &bound, touched, values))
             } else {
@@ -699,14 +699,7 @@ fn search(
                         let partial = std::mem::take(&mut acc[d as usize]);
                         touched[kept] = d;
                         values[kept] = partial;
-                        let rest = match whole.get(d as usize) {
-                            Some(&w) => aside_max.min(per_whole * f32::from(w)),
-                            None => aside_max,
-                        };
-                        let keep = (Some(d) != exclude)
-                            & partial.is_finite()
-                            & (with_slack(partial + rest) >= theta);
-                        kept += usize::from(keep);
+                        kept += usize::from(bound.keeps(d, partial));
                     }
                     kept
                 }

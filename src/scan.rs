@@ -10,7 +10,7 @@
 //! kept come out in item order rather than in the order they were touched
 //! (which nothing downstream depends on: candidates are sorted by bound).
 
-use crate::rank::{SLACK_ADD, SLACK_MUL};
+use crate::rank::{SLACK_ADD, SLACK_MUL, with_slack};
 
 /// What the scan needs besides the accumulator: the whole-norm byte of
 /// every item and the numbers of the bound
@@ -22,6 +22,22 @@ pub(crate) struct Bound<'a> {
     pub per_byte: f32,
     pub theta: f32,
     pub exclude: Option<u32>,
+}
+
+impl Bound<'_> {
+    /// Whether item `d`, with partial score `partial`, is kept: the one
+    /// definition of the test, for the scan's scalar part and for the
+    /// search's walk through its touched list. Without a whole-norm byte
+    /// for `d`, the set-aside terms add at most `rest_max`. Computed with
+    /// `&`, not `&&`: no branch to mispredict.
+    #[inline]
+    pub(crate) fn keeps(&self, d: u32, partial: f32) -> bool {
+        let rest = match self.whole.get(d as usize) {
+            Some(&w) => self.rest_max.min(self.per_byte * f32::from(w)),
+            None => self.rest_max,
+        };
+        (Some(d) != self.exclude) & partial.is_finite() & (with_slack(partial + rest) >= self.theta)
+    }
 }
 
 /// True where this CPU can run [`keep_dense`] (checked once per process by
@@ -85,14 +101,10 @@ fn keep_scalar(
 ) -> usize {
     for (d, slot) in acc.iter_mut().enumerate().skip(from) {
         let partial = std::mem::take(slot);
-        let rest = b
-            .rest_max
-            .min(b.per_byte * f32::from(b.whole.get(d).copied().unwrap_or(u8::MAX)));
-        let keep = partial != 0.0
-            && partial.is_finite()
-            && Some(d as u32) != b.exclude
-            && (partial + rest) * SLACK_MUL + SLACK_ADD >= b.theta;
-        if keep && let (Some(i), Some(v)) = (items.get_mut(kept), values.get_mut(kept)) {
+        if partial != 0.0
+            && b.keeps(d as u32, partial)
+            && let (Some(i), Some(v)) = (items.get_mut(kept), values.get_mut(kept))
+        {
             *i = d as u32;
             *v = partial;
             kept += 1;
