@@ -28,9 +28,10 @@ pub mod stats {
     pub static SEARCHES: AtomicU64 = AtomicU64::new(0);
     pub static TOUCHED: AtomicU64 = AtomicU64::new(0);
     pub static SEED_TOUCHED: AtomicU64 = AtomicU64::new(0);
+    pub static TIGHT: AtomicU64 = AtomicU64::new(0);
     /// CPU cycles per phase: first postings, seeding, the other postings,
     /// bounding, completion; and the first pass of bounding alone.
-    pub static CYCLES: [AtomicU64; 6] = [const { AtomicU64::new(0) }; 6];
+    pub static CYCLES: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
     pub fn now() -> u64 {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: reads the time-stamp counter; no memory is touched.
@@ -45,7 +46,8 @@ pub mod stats {
         let s = SEARCHES.load(Ordering::Relaxed).max(1) as f64;
         let per = |c: &AtomicU64| c.load(Ordering::Relaxed) as f64 / s;
         format!(
-            "per search: postings {:.0}, items seen {:.0} ({:.0} when seeding), aside postings read {:.0}, kept {:.0}, bounded {:.0}, scored {:.1}, merged {:.0} ({} searches); kcycles: first {:.1}, seed {:.1}, read {:.1}, bound {:.1} (first pass {:.1}), complete {:.1}",
+            "per search: tight-bounded {:.0}, postings {:.0}, items seen {:.0} ({:.0} when seeding), aside postings read {:.0}, kept {:.0}, bounded {:.0}, scored {:.1}, merged {:.0} ({} searches); kcycles: first {:.1}, seed {:.1}, read {:.1}, bound {:.1} (first pass {:.1}), complete {:.1} (by lists {:.1}, setup {:.1})",
+            per(&TIGHT),
             per(&POSTINGS),
             per(&TOUCHED),
             per(&SEED_TOUCHED),
@@ -61,6 +63,8 @@ pub mod stats {
             per(&CYCLES[3]) / 1e3,
             per(&CYCLES[5]) / 1e3,
             per(&CYCLES[4]) / 1e3,
+            per(&CYCLES[6]) / 1e3,
+            per(&CYCLES[7]) / 1e3,
         )
     }
 }
@@ -262,6 +266,9 @@ struct Scratch {
     touched: Vec<u32>,
     values: Vec<f32>,
     dense: Dense,
+    /// Query weights of the set-aside terms by position among the common
+    /// terms (see [`crate::model::common::Common`]), 0 elsewhere.
+    common_q: Vec<f32>,
 }
 
 /// Query weights by term id (0 elsewhere), so an item is scored by one pass
@@ -332,6 +339,9 @@ thread_local! {
     static BY_ITEMS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     /// Pruned queries bounded by the dense scan / by the touched list.
     static SCANNED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// Candidates ruled out / kept by their coded common entries.
+    static TIGHT_OUT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    static TIGHT_IN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     static LISTED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
@@ -527,6 +537,7 @@ fn search(
             touched,
             values,
             dense,
+            common_q,
         } = &mut *guard;
         if acc.len() < model.len() {
             acc.resize(model.len(), 0.0);
@@ -749,6 +760,8 @@ fn search(
         if bounded.len().saturating_mul(per_item) > 2 * aside_postings {
             #[cfg(test)]
             BY_LISTS.with(|p| p.set(p.get() + 1));
+            #[cfg(feature = "stats")]
+            let t6 = stats::now();
             for &(_, partial, d) in &bounded {
                 // Marks the candidates (a partial score is never 0 here).
                 acc[d as usize] = partial.max(f32::MIN_POSITIVE);
@@ -768,25 +781,107 @@ fn search(
                 let score = std::mem::take(&mut acc[d as usize]);
                 top.push(d, score);
             }
+            #[cfg(feature = "stats")]
+            stats::add(&stats::CYCLES[6], (stats::now() - t6) as usize);
         } else {
             #[cfg(test)]
             if !aside.is_empty() {
                 BY_ITEMS.with(|p| p.set(p.get() + 1));
             }
-            bounded.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.2.cmp(&b.2)));
+            #[cfg(feature = "stats")]
+            let t7 = stats::now();
             dense.load(model.vocab_len(), &aside);
-            for (i, &(ub, partial, d)) in bounded.iter().enumerate() {
+            // The set-aside terms' weights by common-term position, when
+            // every one is a common term: then each candidate is first
+            // bounded from its coded common entries, and only the ones
+            // that bound cannot rule out are read from their stored vectors.
+            let common = model.common().filter(|c| {
+                common_q.clear();
+                common_q.resize(c.len(), 0.0);
+                aside.iter().all(|&(t, qw)| match c.position(t) {
+                    Some(p) => {
+                        common_q[p] = qw;
+                        true
+                    }
+                    None => false,
+                })
+            });
+            // Candidates best bound first (ties by item), sorted a block at
+            // a time: most searches stop well before the last one.
+            let order =
+                |a: &(f32, f32, u32), b: &(f32, f32, u32)| b.0.total_cmp(&a.0).then(a.2.cmp(&b.2));
+            let (mut sorted, mut block) = (0, FIRST_BLOCK);
+            let mut i = 0;
+            while i < bounded.len() {
+                let fresh = i == sorted;
+                if fresh {
+                    let rest = &mut bounded[sorted..];
+                    let take = block.min(rest.len());
+                    if take < rest.len() {
+                        rest.select_nth_unstable_by(take - 1, order);
+                    }
+                    rest[..take].sort_unstable_by(order);
+                    sorted += take;
+                    block *= 2;
+                }
+                #[cfg(feature = "stats")]
+                if i == 0 {
+                    stats::add(&stats::CYCLES[7], (stats::now() - t7) as usize);
+                }
+                let (ub, partial, d) = bounded[i];
                 if ub < top.threshold() {
                     break;
                 }
-                prefetch_ahead(model, &bounded, i, |c| c.2);
-                top.push(d, partial + dense.score(model, d));
+                let ready = &bounded[..sorted];
+                match common {
+                    Some(c) => {
+                        if fresh {
+                            for &(_, _, a) in ready[i..].iter().take(2 * COMMON_AHEAD) {
+                                c.prefetch_offsets(a);
+                            }
+                            for &(_, _, a) in ready[i..].iter().take(COMMON_AHEAD) {
+                                c.prefetch(a);
+                            }
+                        }
+                        if let Some(&(_, _, a)) = ready.get(i + 2 * COMMON_AHEAD) {
+                            c.prefetch_offsets(a);
+                        }
+                        if let Some(&(_, _, a)) = ready.get(i + COMMON_AHEAD) {
+                            c.prefetch(a);
+                        }
+                        count!(TIGHT, 1);
+                        let keep = with_slack(partial + c.bound(common_q, d)) >= top.threshold();
+                        #[cfg(test)]
+                        if keep {
+                            TIGHT_IN.with(|p| p.set(p.get() + 1));
+                        } else {
+                            TIGHT_OUT.with(|p| p.set(p.get() + 1));
+                        }
+                        if keep {
+                            model.prefetch_vector(d);
+                            top.push(d, partial + dense.score(model, d));
+                        }
+                    }
+                    None => {
+                        prefetch_ahead(model, ready, i, |c| c.2);
+                        top.push(d, partial + dense.score(model, d));
+                    }
+                }
+                i += 1;
             }
         }
         tick!(t0, 4);
         top.into_sorted()
     })
 }
+
+/// Candidates sorted before completion starts (then twice as many each
+/// time the sorted ones run out).
+const FIRST_BLOCK: usize = 256;
+
+/// How far ahead of the candidate being bounded from its common entries
+/// those entries are fetched.
+const COMMON_AHEAD: usize = 12;
 
 /// A search that has seen at least one item in this many bounds them by
 /// scanning every slot of the accumulator in order ([`crate::scan`])
@@ -1437,6 +1532,8 @@ mod tests {
         BY_ITEMS.with(|p| p.set(0));
         SCANNED.with(|p| p.set(0));
         LISTED.with(|p| p.set(0));
+        TIGHT_OUT.with(|p| p.set(0));
+        TIGHT_IN.with(|p| p.set(0));
         let mut queries = 0usize;
         for sets in [
             &["char_ngrams=[0,0]"][..],
@@ -1451,7 +1548,15 @@ mod tests {
             without.bands = Default::default();
             without.item_bands = Default::default();
             assert!(without.band_floor().is_none());
-            for (m, banded) in [(&mut with_bands, true), (&mut without, false)] {
+            // Batch runs complete candidates through the coded common
+            // entries (where an item has enough of them).
+            let mut prepared = model_from(&csv, sets);
+            prepared.prepare_batch();
+            for (m, banded) in [
+                (&mut with_bands, true),
+                (&mut without, false),
+                (&mut prepared, true),
+            ] {
                 let m = &*m;
                 let (pruned_before, queries_before) = (PRUNED.with(|p| p.get()), queries);
                 let mut qvs: Vec<(QueryVector, Option<u32>)> = (0..4000u32)
@@ -1502,6 +1607,13 @@ mod tests {
         assert!(
             lists > 0 && items > 0,
             "completed by lists {lists}, by items {items}"
+        );
+        // The coded common entries both ruled candidates out and let
+        // others through to exact scoring.
+        let (out, kept) = (TIGHT_OUT.with(|p| p.get()), TIGHT_IN.with(|p| p.get()));
+        assert!(
+            out > 0 && kept > 0,
+            "common entries ruled out {out}, kept {kept}"
         );
         // Both ways of bounding were compared with exhaustive scoring (the
         // scan only where the CPU has AVX-512).

@@ -848,6 +848,7 @@ fn parse(
         bands,
         item_bands,
         whole_codes: Default::default(),
+        common: Default::default(),
         ids,
         titles,
         id_order,

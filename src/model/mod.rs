@@ -2,6 +2,7 @@
 //! index, trained from a catalogue ([`train`]), saved and opened
 //! ([`format`]), and queried through the [`Representation`] interface.
 
+pub(crate) mod common;
 pub mod config;
 pub mod format;
 mod intern;
@@ -218,6 +219,9 @@ pub struct Model {
     /// copied out on first use: search bounds every item it sees by this
     /// byte first, and n bytes stay in cache where 8n would not.
     pub(crate) whole_codes: std::sync::OnceLock<Vec<u8>>,
+    /// Every item's entries in the common terms, coded: built by
+    /// [`Model::prepare_batch`] (None: the model has no band norms).
+    pub(crate) common: std::sync::OnceLock<Option<common::Common>>,
     pub(crate) ids: StrTable,
     pub(crate) titles: StrTable,
     /// Item numbers sorted by id, for lookup by binary search.
@@ -407,6 +411,23 @@ impl Model {
         } else {
             &[]
         }
+    }
+
+    /// Every item's entries in the common terms (see [`common::Common`]),
+    /// once [`Model::prepare_batch`] built them.
+    pub(crate) fn common(&self) -> Option<&common::Common> {
+        self.common.get().and_then(Option::as_ref)
+    }
+
+    /// Builds what searching for many items at once pays for: the table of
+    /// every item's common entries, with which search completes candidates
+    /// from about 3 bytes per common entry instead of their stored vectors
+    /// (a pass over the forward index: 0.1 s at 100k items, default
+    /// config). Results do not change. Returns whether the model has one.
+    pub fn prepare_batch(&self) -> bool {
+        self.common
+            .get_or_init(|| common::Common::build(self))
+            .is_some()
     }
 
     /// Number of items containing a term.

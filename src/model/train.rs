@@ -1038,6 +1038,7 @@ fn train_in_waves(
         bands: bands.into(),
         item_bands: item_bands.into(),
         whole_codes: Default::default(),
+        common: Default::default(),
         ids,
         titles,
         id_order: id_order.into(),
