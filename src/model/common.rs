@@ -156,24 +156,17 @@ impl Common {
     pub(crate) fn bound(&self, q: &[f32], item: u32) -> f32 {
         let r = self.span(item);
         let (idx, codes) = (&self.idx[r.clone()], &self.codes[r]);
-        // Eight independent sums: one would wait for every addition.
-        let mut lanes = [0.0f32; 8];
-        let (head_i, head_c) = (idx.chunks_exact(8), codes.chunks_exact(8));
-        let (tail_i, tail_c) = (head_i.remainder(), head_c.remainder());
-        for (is, cs) in head_i.zip(head_c) {
-            for l in 0..8 {
-                lanes[l] += q.get(usize::from(is[l])).copied().unwrap_or(0.0) * f32::from(cs[l]);
-            }
+        let unit = self
+            .scales
+            .get(item as usize)
+            .copied()
+            .unwrap_or(f32::INFINITY);
+        #[cfg(target_arch = "x86_64")]
+        if crate::scan::available() {
+            // SAFETY: the CPU has AVX-512F (checked just above).
+            return unsafe { sum_avx512(q, idx, codes) } * unit;
         }
-        for (l, (&i, &c)) in tail_i.iter().zip(tail_c).enumerate() {
-            lanes[l] += q.get(usize::from(i)).copied().unwrap_or(0.0) * f32::from(c);
-        }
-        lanes.iter().sum::<f32>()
-            * self
-                .scales
-                .get(item as usize)
-                .copied()
-                .unwrap_or(f32::INFINITY)
+        sum_scalar(q, idx, codes) * unit
     }
 
     /// Asks the CPU to start fetching where an item's entries are (a hint
@@ -204,6 +197,57 @@ impl Common {
     }
 }
 
+/// `sum(q[idx] * code)` over the entries (a position past `q` adds 0),
+/// in eight independent sums: one would wait for every addition.
+fn sum_scalar(q: &[f32], idx: &[u16], codes: &[u8]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let (head_i, head_c) = (idx.chunks_exact(8), codes.chunks_exact(8));
+    let (tail_i, tail_c) = (head_i.remainder(), head_c.remainder());
+    for (is, cs) in head_i.zip(head_c) {
+        for l in 0..8 {
+            lanes[l] += q.get(usize::from(is[l])).copied().unwrap_or(0.0) * f32::from(cs[l]);
+        }
+    }
+    for (l, (&i, &c)) in tail_i.iter().zip(tail_c).enumerate() {
+        lanes[l] += q.get(usize::from(i)).copied().unwrap_or(0.0) * f32::from(c);
+    }
+    lanes.iter().sum()
+}
+
+/// [`sum_scalar`] sixteen entries at a time, their query weights gathered
+/// (lanes whose position is past `q` gather nothing). Sums in another
+/// order, so it may differ from the scalar sum by rounding, which the
+/// bound's slack covers.
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn sum_avx512(q: &[f32], idx: &[u16], codes: &[u8]) -> f32 {
+    use std::arch::x86_64::*;
+    let n = idx.len().min(codes.len());
+    let len = _mm512_set1_epi32(i32::try_from(q.len()).unwrap_or(i32::MAX));
+    let mut acc = _mm512_setzero_ps();
+    let mut i = 0;
+    while i + 16 <= n {
+        // SAFETY: entries i..i + 16 exist in both slices (i + 16 <= n), so
+        // the 32- and 16-byte loads stay inside them; the gather reads only
+        // lanes whose position is below q.len().
+        unsafe {
+            let ix = _mm512_cvtepu16_epi32(_mm256_loadu_si256(idx.as_ptr().add(i).cast()));
+            let c = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(
+                codes.as_ptr().add(i).cast(),
+            )));
+            let inside = _mm512_cmplt_epi32_mask(ix, len);
+            let w =
+                _mm512_mask_i32gather_ps::<4>(_mm512_setzero_ps(), inside, ix, q.as_ptr().cast());
+            acc = _mm512_fmadd_ps(w, c, acc);
+        }
+        i += 16;
+    }
+    _mm512_reduce_add_ps(acc) + sum_scalar(q, &idx[i..n], &codes[i..n])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,6 +267,43 @@ mod tests {
             assert!(f64::from(c) * f64::from(scale) < f64::from(w) + f64::from(scale) + 1e-12);
             let smallest = (f64::from(w) / f64::from(scale)).ceil();
             assert_eq!(f64::from(c), smallest.min(255.0), "{w} {max}");
+        }
+    }
+
+    #[test]
+    fn vector_sum_equals_scalar_sum() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let q: Vec<f32> = (0..300).map(|_| (next() % 1000) as f32 / 997.0).collect();
+        for len in [0usize, 1, 15, 16, 17, 40, 161] {
+            // Some positions past the table (they add nothing).
+            let idx: Vec<u16> = (0..len).map(|_| (next() % 330) as u16).collect();
+            let codes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            let scalar = sum_scalar(&q, &idx, &codes);
+            let exact: f64 = idx
+                .iter()
+                .zip(&codes)
+                .filter(|(i, _)| usize::from(**i) < q.len())
+                .map(|(&i, &c)| f64::from(q[usize::from(i)]) * f64::from(c))
+                .sum();
+            assert!(
+                (f64::from(scalar) - exact).abs() <= 1e-5 * exact.max(1.0),
+                "{len}"
+            );
+            #[cfg(target_arch = "x86_64")]
+            if crate::scan::available() {
+                // SAFETY: AVX-512F is available (checked).
+                let vector = unsafe { sum_avx512(&q, &idx, &codes) };
+                assert!(
+                    (f64::from(vector) - exact).abs() <= 1e-5 * exact.max(1.0),
+                    "{len}"
+                );
+            }
         }
     }
 }
