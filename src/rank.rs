@@ -30,7 +30,10 @@ pub mod stats {
     pub static SEED_TOUCHED: AtomicU64 = AtomicU64::new(0);
     pub static TIGHT: AtomicU64 = AtomicU64::new(0);
     /// CPU cycles per phase: first postings, seeding, the other postings,
-    /// bounding, completion; and the first pass of bounding alone.
+    /// bounding, completion; then parts of them: the first pass of
+    /// bounding, completion through the set-aside lists, and completion's
+    /// setup (query tables and the first sorted block of candidates).
+    /// `TIGHT` counts candidates bounded by their coded common entries.
     pub static CYCLES: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
     pub fn now() -> u64 {
         #[cfg(target_arch = "x86_64")]
@@ -339,10 +342,10 @@ thread_local! {
     static BY_ITEMS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     /// Pruned queries bounded by the dense scan / by the touched list.
     static SCANNED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    static LISTED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     /// Candidates ruled out / kept by their coded common entries.
     static TIGHT_OUT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     static TIGHT_IN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-    static LISTED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Slack added to every upper bound so f32 rounding in the accumulator
