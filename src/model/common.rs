@@ -156,11 +156,10 @@ impl Common {
     pub(crate) fn bound(&self, q: &[f32], item: u32) -> f32 {
         let r = self.span(item);
         let (idx, codes) = (&self.idx[r.clone()], &self.codes[r]);
-        let unit = self
-            .scales
-            .get(item as usize)
-            .copied()
-            .unwrap_or(f32::INFINITY);
+        // (An item without a unit is not bounded: it is scored exactly.)
+        let Some(&unit) = self.scales.get(item as usize) else {
+            return f32::INFINITY;
+        };
         #[cfg(target_arch = "x86_64")]
         if crate::scan::available() {
             // SAFETY: the CPU has AVX-512F (checked just above).
