@@ -22,7 +22,7 @@ pub struct Interner {
     /// probe then compares one word instead of reading the arena.
     packed: Vec<u64>,
     /// Per id: the key's hash, so growing the table and grouping the keys
-    /// (see [`Interner::into_groups`]) hash no key twice. Empty unless
+    /// (see [`Interner::take_groups`]) hash no key twice. Empty unless
     /// `remember`.
     hashes: Vec<u64>,
     remember: bool,
@@ -75,7 +75,7 @@ impl Interner {
     /// hasher (clones of one) give a key the same hash, so one can take
     /// another's keys with [`Interner::intern_hashed`]. With `remember`,
     /// it keeps each key's hash (8 bytes per key) for growing its table
-    /// and for [`Interner::into_groups`]; without, it hashes keys again.
+    /// and for [`Interner::take_groups`]; without, it hashes keys again.
     pub fn with_hasher(hasher: DefaultHashBuilder, remember: bool) -> Self {
         Interner {
             table: HashTable::new(),
@@ -173,15 +173,29 @@ impl Interner {
     /// maps to `g` (below `groups`), each group in id order, its keys back to
     /// back. Merging interners group by group then reads every key, its
     /// hash and its id in order.
-    pub fn into_groups(self, groups: usize, group_of: impl Fn(u64) -> usize) -> GroupedKeys {
-        let hashes = if self.remember {
-            self.hashes
-        } else {
-            (0..self.len() as u32)
+    ///
+    /// The interner is left empty but keeps its allocations, to intern the
+    /// next batch of keys without growing its table (and faulting in fresh
+    /// pages) all over again.
+    pub fn take_groups(&mut self, groups: usize, group_of: impl Fn(u64) -> usize) -> GroupedKeys {
+        if !self.remember {
+            self.hashes = (0..self.len() as u32)
                 .map(|id| self.hasher.hash_one(self.get(id)))
-                .collect()
-        };
-        let Interner { arena, ends, .. } = self;
+                .collect();
+        }
+        let out = self.grouped(groups, group_of);
+        self.table.clear();
+        self.slots.clear();
+        self.arena.clear();
+        self.ends.clear();
+        self.packed.clear();
+        self.hashes.clear();
+        out
+    }
+
+    /// [`Interner::take_groups`] without emptying; `hashes` must be filled.
+    fn grouped(&self, groups: usize, group_of: impl Fn(u64) -> usize) -> GroupedKeys {
+        let (arena, ends, hashes) = (&self.arena, &self.ends, &self.hashes);
         let of: Vec<u32> = hashes.iter().map(|&h| group_of(h) as u32).collect();
         let mut starts = vec![0u32; groups + 1];
         for &g in &of {
@@ -204,7 +218,7 @@ impl Interner {
             starts,
         };
         for &id in &out.ids {
-            out.arena.push_str(string_of(&arena, &ends, id));
+            out.arena.push_str(string_of(arena, ends, id));
             out.ends.push(out.arena.len());
             out.hashes.push(hashes[id as usize]);
         }
@@ -212,7 +226,7 @@ impl Interner {
     }
 }
 
-/// An interner's keys in groups, from [`Interner::into_groups`]. Positions
+/// An interner's keys in groups, from [`Interner::take_groups`]. Positions
 /// run over the groups in order; each position has a key, its hash and its
 /// id in the interner.
 #[derive(Default)]
@@ -350,8 +364,8 @@ mod tests {
         }
         let group_of = |h: u64| (h >> 40) as usize % 7;
         let (a, b) = (
-            kept.into_groups(7, group_of),
-            fresh.into_groups(7, group_of),
+            kept.take_groups(7, group_of),
+            fresh.take_groups(7, group_of),
         );
         assert_eq!(a.len(), 3_001);
         let mut seen = vec![false; a.len()];
@@ -373,6 +387,14 @@ mod tests {
             }
         }
         assert!(seen.iter().all(|&s| s));
+        // Emptied, each interns anew from id 0.
+        for i in [&mut kept, &mut fresh] {
+            assert_eq!(i.len(), 0);
+            assert_eq!(i.intern("key 7"), 0);
+            assert_eq!(i.intern("a key longer than a word"), 1);
+            assert_eq!(i.intern("key 7"), 0);
+            assert_eq!(i.get(1), "a key longer than a word");
+        }
         // A third interner with the same hasher takes the keys by hash.
         let mut merged = Interner::with_hasher(hasher, false);
         for g in (0..7).rev() {
