@@ -59,11 +59,20 @@ def prodsim_query(text):
     """The numbers benches/query_latency.rs prints."""
     out = {}
     for kind in ("text", "item"):
-        m = re.search(rf"query_{kind}\S*\s+n=(\d+)\s+p50_ms=([\d.]+)\s+p99_ms=([\d.]+)", text)
+        m = re.search(rf"^query_{kind}\S*\s+n=(\d+)\s+p50_ms=([\d.]+)\s+p99_ms=([\d.]+)", text, re.M)
         if m:
             out[f"{kind}_n"] = int(m.group(1))
             out[f"{kind}_p50_ms"] = float(m.group(2))
             out[f"{kind}_p99_ms"] = float(m.group(3))
+        # The same queries right after the model opened, before the search
+        # table was built (older harnesses print no such line).
+        m = re.search(rf"^first_{kind}\S*\s+n=\d+\s+p50_ms=([\d.]+)\s+p99_ms=([\d.]+)", text, re.M)
+        if m:
+            out[f"{kind}_first_p50_ms"] = float(m.group(1))
+            out[f"{kind}_first_p99_ms"] = float(m.group(2))
+    m = re.search(r"search_table=(\w+)\s+search_table_ms=([\d.]+)", text)
+    if m and m.group(1) == "yes":
+        out["table_ms"] = float(m.group(2))
     m = re.search(r"model_open_ms=([\d.]+)", text)
     if m:
         out["open_ms"] = float(m.group(1))
@@ -207,6 +216,12 @@ def main():
                 n_ours = p.field(prodsim_query, f"{kind}_n")
                 n_ref = x.field(last_json, f"{kind}_n")
                 note = f"ref +explain {fmt_time(ref_explain, 'ms')}" if ref_explain is not None else ""
+                first = p.field(prodsim_query, f"{kind}_first_{pct}_ms")
+                table_ms = p.field(prodsim_query, "table_ms")
+                if first is not None and table_ms is not None:
+                    note += f"; ours before the search table {fmt_time(first, 'ms')}"
+                    if pct == "p50":
+                        note += f" (built in {fmt_time(table_ms / 1e3, 's')} on one thread)"
                 if pct == "p50":
                     counts = "/".join("-" if v is None else f"{v:.0f}" for v in (n_ours, n_ref))
                     note += f"; {counts} queries"

@@ -83,7 +83,7 @@ fn csv_field(s: &str) -> String {
 }
 
 /// Shards of at least this many items build the search tables for batch
-/// runs first ([`Model::prepare_batch`]).
+/// runs first ([`Model::prepare_searches`]).
 const PREPARE_FROM: usize = 4096;
 
 /// Writes the neighbours of the shard's items; returns the items written.
@@ -104,7 +104,7 @@ pub fn run(
     // 100k default run gains 3-4 s. (The break-even shard size at 1M was
     // not measured.)
     if range.len() >= PREPARE_FROM {
-        model.prepare_batch();
+        model.prepare_searches();
     }
     if opts.format == BatchFormat::Csv && opts.shard.index == 0 {
         out.write_all(b"item_id,rank,neighbour_id,score\n")

@@ -45,6 +45,26 @@ pub mod stats {
     pub fn add(c: &AtomicU64, n: usize) {
         c.fetch_add(n as u64, Ordering::Relaxed);
     }
+    /// Zeroes every counter (to count a chosen set of searches).
+    pub fn reset() {
+        for c in [
+            &POSTINGS,
+            &SCORED,
+            &MERGED,
+            &BOUNDED,
+            &KEPT,
+            &ASIDE_READ,
+            &SEARCHES,
+            &TOUCHED,
+            &SEED_TOUCHED,
+            &TIGHT,
+        ]
+        .into_iter()
+        .chain(CYCLES.iter())
+        {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
     pub fn report() -> String {
         let s = SEARCHES.load(Ordering::Relaxed).max(1) as f64;
         let per = |c: &AtomicU64| c.load(Ordering::Relaxed) as f64 / s;
@@ -1554,7 +1574,7 @@ mod tests {
             // Batch runs complete candidates through the coded common
             // entries (where an item has enough of them).
             let mut prepared = model_from(&csv, sets);
-            prepared.prepare_batch();
+            prepared.prepare_searches();
             for (m, banded) in [
                 (&mut with_bands, true),
                 (&mut without, false),

@@ -4,8 +4,9 @@
 //! an item's score almost exactly, at a fraction of the memory traffic of
 //! reading its stored vector (3 bytes an entry against 8, and only the
 //! common entries). Built in memory from the forward index by
-//! [`Model::prepare_batch`] (a pass over every stored entry: worth it for a
-//! batch run, which completes candidates for every item, not for one query).
+//! [`Model::prepare_searches`] (a pass over every stored entry: worth it for
+//! a batch run, which completes candidates for every item, and for the
+//! explorer's stream of queries, not for one query).
 
 use super::Model;
 use rayon::prelude::*;

@@ -220,7 +220,8 @@ pub struct Model {
     /// byte first, and n bytes stay in cache where 8n would not.
     pub(crate) whole_codes: std::sync::OnceLock<Vec<u8>>,
     /// Every item's entries in the common terms, coded: built by
-    /// [`Model::prepare_batch`] (None: the model has no band norms).
+    /// [`Model::prepare_searches`] (None: the model has none, see
+    /// [`common::Common::build`]).
     pub(crate) common: std::sync::OnceLock<Option<common::Common>>,
     pub(crate) ids: StrTable,
     pub(crate) titles: StrTable,
@@ -414,17 +415,20 @@ impl Model {
     }
 
     /// Every item's entries in the common terms (see [`common::Common`]),
-    /// once [`Model::prepare_batch`] built them.
+    /// once [`Model::prepare_searches`] built them.
     pub(crate) fn common(&self) -> Option<&common::Common> {
         self.common.get().and_then(Option::as_ref)
     }
 
-    /// Builds what searching for many items at once pays for: the table of
-    /// every item's common entries, with which search completes candidates
-    /// from about 3 bytes per common entry instead of their stored vectors
-    /// (a pass over the forward index: 0.2-0.3 s at 100k items, 2.0-3.3 s
-    /// at 1M, default config). Results do not change. Returns whether the model has one.
-    pub fn prepare_batch(&self) -> bool {
+    /// Builds what many searches pay for: the table of every item's common
+    /// entries, with which search completes candidates from about 3 bytes
+    /// per common entry instead of their stored vectors (a pass over the
+    /// forward index: 0.2-0.3 s at 100k items, 2.0-3.3 s at 1M, default
+    /// config, on two cores). Batch runs build it before they start; the
+    /// explorer builds it in the background once a model is open. Searches
+    /// use it from the moment it is ready; results do not change. Returns
+    /// whether the model has one.
+    pub fn prepare_searches(&self) -> bool {
         self.common
             .get_or_init(|| common::Common::build(self))
             .is_some()
