@@ -434,6 +434,15 @@ impl Model {
             .is_some()
     }
 
+    /// [`Model::prepare_searches`] on the calling thread alone (a rayon
+    /// pool of one thread), as the explorer runs it beside its queries.
+    pub fn prepare_searches_on_one_thread(&self) -> bool {
+        match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
+            Ok(pool) => pool.install(|| self.prepare_searches()),
+            Err(_) => self.prepare_searches(),
+        }
+    }
+
     /// Number of items containing a term.
     pub fn doc_freq(&self, term: u32) -> usize {
         self.postings(term).0.len()

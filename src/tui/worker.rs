@@ -217,12 +217,7 @@ fn start_fuzzy(model: Arc<Model>, tx: Sender<Msg>) -> Arc<Mutex<FuzzySlot>> {
 /// use the table from the moment it is ready (at 1M items, default config:
 /// text queries' p99 about 16 -> 12 ms, see benches/RESULTS.md).
 fn prepare_in_background(model: Arc<Model>) {
-    std::thread::spawn(
-        move || match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
-            Ok(pool) => pool.install(|| model.prepare_searches()),
-            Err(_) => model.prepare_searches(),
-        },
-    );
+    std::thread::spawn(move || model.prepare_searches_on_one_thread());
 }
 
 /// Starts [`prepare_in_background`] for `model` unless `prepared` holds it
