@@ -29,6 +29,7 @@ pub mod stats {
     pub static TOUCHED: AtomicU64 = AtomicU64::new(0);
     pub static SEED_TOUCHED: AtomicU64 = AtomicU64::new(0);
     pub static TIGHT: AtomicU64 = AtomicU64::new(0);
+    pub static RESEEDS: AtomicU64 = AtomicU64::new(0);
     /// CPU cycles per phase: first postings, seeding, the other postings,
     /// bounding, completion; then parts of them: the first pass of
     /// bounding, completion through the set-aside lists, and completion's
@@ -58,6 +59,7 @@ pub mod stats {
             &TOUCHED,
             &SEED_TOUCHED,
             &TIGHT,
+            &RESEEDS,
         ]
         .into_iter()
         .chain(CYCLES.iter())
@@ -69,7 +71,8 @@ pub mod stats {
         let s = SEARCHES.load(Ordering::Relaxed).max(1) as f64;
         let per = |c: &AtomicU64| c.load(Ordering::Relaxed) as f64 / s;
         format!(
-            "per search: tight-bounded {:.0}, postings {:.0}, items seen {:.0} ({:.0} when seeding), aside postings read {:.0}, kept {:.0}, bounded {:.0}, scored {:.1}, merged {:.0} ({} searches); kcycles: first {:.1}, seed {:.1}, read {:.1}, bound {:.1} (first pass {:.1}), complete {:.1} (by lists {:.1}, setup {:.1})",
+            "per search: reseeded {:.2}, tight-bounded {:.0}, postings {:.0}, items seen {:.0} ({:.0} when seeding), aside postings read {:.0}, kept {:.0}, bounded {:.0}, scored {:.1}, merged {:.0} ({} searches); kcycles: first {:.1}, seed {:.1}, read {:.1}, bound {:.1} (first pass {:.1}), complete {:.1} (by lists {:.1}, setup {:.1})",
+            per(&RESEEDS),
             per(&TIGHT),
             per(&POSTINGS),
             per(&TOUCHED),
@@ -292,6 +295,8 @@ struct Scratch {
     /// Query weights of the set-aside terms by position among the common
     /// terms (see [`crate::model::common::Common`]), 0 elsewhere.
     common_q: Vec<f32>,
+    /// For selections that must leave `values` in place.
+    spare: Vec<f32>,
 }
 
 /// Query weights by term id (0 elsewhere), so an item is scored by one pass
@@ -366,6 +371,12 @@ thread_local! {
     /// Candidates ruled out / kept by their coded common entries.
     static TIGHT_OUT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     static TIGHT_IN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// Searches that seeded again mid-read / after the first bounding pass.
+    static RESEEDED_MID: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    static RESEEDED_KEPT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// Replaces `(RESEED_POSTINGS, RESEED_KEPT)` when set, so small test
+    /// models take both paths.
+    static RESEED_AT: std::cell::Cell<Option<(usize, usize)>> = const { std::cell::Cell::new(None) };
 }
 
 /// Slack added to every upper bound so f32 rounding in the accumulator
@@ -385,7 +396,8 @@ fn kth_best(acc: &[f32], items: &[u32], k: usize, exclude: Option<u32>, buf: &mu
         items
             .iter()
             .filter(|&&d| Some(d) != exclude)
-            .map(|&d| acc.get(d as usize).copied().unwrap_or(0.0)),
+            .map(|&d| acc.get(d as usize).copied().unwrap_or(0.0))
+            .filter(|x| x.is_finite()),
     );
     if buf.len() < k || k == 0 {
         return 0.0;
@@ -561,6 +573,7 @@ fn search(
             values,
             dense,
             common_q,
+            spare,
         } = &mut *guard;
         if acc.len() < model.len() {
             acc.resize(model.len(), 0.0);
@@ -605,36 +618,73 @@ fn search(
             tick!(t0, 0);
             seed(model, dense, acc, &touched[..nt], values, exclude, &mut top);
             tick!(t0, 1);
-            let theta = top.threshold();
+            let mut theta = top.threshold();
+            // Unread terms, longest and weakest first.
+            let by_ratio = |list: &mut Vec<usize>| {
+                list.sort_by(|&a, &b| {
+                    let ra = terms[a].3 as f64 / f64::from(terms[a].2).max(1e-12);
+                    let rb = terms[b].3 as f64 / f64::from(terms[b].2).max(1e-12);
+                    rb.total_cmp(&ra)
+                })
+            };
             let mut order: Vec<usize> = (next..terms.len()).collect();
-            order.sort_by(|&a, &b| {
-                let ra = terms[a].3 as f64 / f64::from(terms[a].2).max(1e-12);
-                let rb = terms[b].3 as f64 / f64::from(terms[b].2).max(1e-12);
-                rb.total_cmp(&ra)
-            });
+            by_ratio(&mut order);
             let mut bound = 0.0f32;
-            for j in order {
+            // Sets term j aside if the set-aside terms' bound stays under
+            // the threshold with it.
+            let mut set_aside = |j: usize, theta: f32| {
                 let (t, qw, b, df) = terms[j];
-                if df >= aside_min {
-                    let mut sq = aside_sq;
-                    let l2 = match model.band_of(df) {
-                        Some(band) => {
-                            sq[band] += qw * qw;
-                            let per_band: f32 =
-                                (0..BANDS).map(|i| sq[i].sqrt() * model.band_max(i)).sum();
-                            let whole = sq.iter().sum::<f32>().sqrt() * model.bands_max();
-                            per_band.min(whole)
-                        }
-                        None => f32::INFINITY,
-                    };
-                    if with_slack((bound + b).min(l2)) < theta {
-                        bound += b;
-                        aside_max = bound.min(l2);
-                        aside_sq = sq;
-                        aside.push((t, qw));
-                        continue;
-                    }
+                if df < aside_min {
+                    return false;
                 }
+                let mut sq = aside_sq;
+                let l2 = match model.band_of(df) {
+                    Some(band) => {
+                        sq[band] += qw * qw;
+                        let per_band: f32 =
+                            (0..BANDS).map(|i| sq[i].sqrt() * model.band_max(i)).sum();
+                        let whole = sq.iter().sum::<f32>().sqrt() * model.bands_max();
+                        per_band.min(whole)
+                    }
+                    None => f32::INFINITY,
+                };
+                if with_slack((bound + b).min(l2)) < theta {
+                    bound += b;
+                    aside_max = bound.min(l2);
+                    aside_sq = sq;
+                    aside.push((t, qw));
+                    return true;
+                }
+                false
+            };
+            let mut to_read: Vec<usize> = order
+                .into_iter()
+                .filter(|&j| !set_aside(j, theta))
+                .collect();
+            let pending: usize = to_read.iter().map(|&j| terms[j].3).sum();
+            if pending >= reseed_at().0 {
+                // Much left to read: read the best-bound part of it, seed
+                // again from the fuller partial scores, and set aside what
+                // the higher threshold allows of the rest.
+                to_read.sort_unstable();
+                let mut done = 0;
+                let mut read_now = 0usize;
+                while done < to_read.len() && read_now < pending / 4 {
+                    let (t, qw, _, _) = terms[to_read[done]];
+                    read_now += read_list(t, qw, acc, touched, &mut nt);
+                    done += 1;
+                }
+                seed(model, dense, acc, &touched[..nt], values, exclude, &mut top);
+                count!(RESEEDS, 1);
+                #[cfg(test)]
+                RESEEDED_MID.with(|p| p.set(p.get() + 1));
+                theta = top.threshold();
+                let mut rest = to_read.split_off(done);
+                by_ratio(&mut rest);
+                to_read = rest.into_iter().filter(|&j| !set_aside(j, theta)).collect();
+            }
+            for j in to_read {
+                let (t, qw, _, _) = terms[j];
                 read_list(t, qw, acc, touched, &mut nt);
             }
         } else {
@@ -739,6 +789,38 @@ fn search(
                 }
             };
             count!(KEPT, kept);
+            // Many items left: their partial scores now count every list
+            // read, so the best of them are far better candidates than the
+            // seed's; scoring them raises the threshold the rest must reach.
+            let (kept, theta) = if kept >= reseed_at().1 {
+                #[cfg(test)]
+                RESEEDED_KEPT.with(|p| p.set(p.get() + 1));
+                reseed(
+                    model,
+                    dense,
+                    &touched[..kept],
+                    &mut values[..kept],
+                    spare,
+                    &mut top,
+                );
+                let bound = crate::scan::Bound {
+                    theta: theta.max(top.threshold()),
+                    ..bound
+                };
+                // The first pass' test again, with the new threshold (the
+                // new seeds' -inf fails it): no band code is read for the
+                // items it rules out.
+                let mut left = 0;
+                for i in 0..kept {
+                    let (d, partial) = (touched[i], values[i]);
+                    touched[left] = d;
+                    values[left] = partial;
+                    left += usize::from(bound.keeps(d, partial));
+                }
+                (left, bound.theta)
+            } else {
+                (kept, theta)
+            };
             #[cfg(feature = "stats")]
             stats::add(&stats::CYCLES[5], (stats::now() - t0) as usize);
             let codes = model.item_bands_codes();
@@ -918,6 +1000,10 @@ const SLOT_AHEAD: usize = 16;
 /// Adds term `t`'s postings times `qw` to the accumulator; items seen for
 /// the first time are appended to `touched[..nt]` (which has a slot per
 /// item and one spare). Returns the number of postings.
+///
+/// Not inlined: inside `search`, whose other loops grew, the compiler
+/// spilled and reloaded registers for every posting.
+#[inline(never)]
 fn accumulate(
     model: &Model,
     t: u32,
@@ -979,6 +1065,83 @@ fn seed(
         top.push(d, query.score(model, d));
     }
 }
+
+/// Postings left to read after seeding from which a search reads a
+/// quarter of them and seeds again. The first seed comes from about
+/// [`SEED_POSTINGS`] postings; in the slowest searches at 1M items its
+/// threshold, not the work per posting, was what cost: given the final k-th
+/// score as threshold instead, the slowest 1% of item queries took a sixth
+/// of the cycles (stats build, `--features stats`).
+const RESEED_POSTINGS: usize = 300_000;
+
+/// Items kept by the first bounding pass from which a search takes new
+/// seeds ([`reseed`]).
+const RESEED_KEPT: usize = 32_768;
+
+/// `(RESEED_POSTINGS, RESEED_KEPT)`, or in tests what `RESEED_AT` holds.
+fn reseed_at() -> (usize, usize) {
+    #[cfg(test)]
+    if let Some(at) = RESEED_AT.with(|p| p.get()) {
+        return at;
+    }
+    (RESEED_POSTINGS, RESEED_KEPT)
+}
+
+/// Scores exactly about the `k + SEED_CANDIDATES` items with the best
+/// partial scores among `items`, adds them to `top`, and sets their partial
+/// scores to -inf, which no bound lifts to a threshold: later passes skip
+/// them. Any items would do (their exact scores only raise the threshold);
+/// the best are found through a cut taken from a sample of at most
+/// `RESEED_SAMPLE` partial scores, because selecting among all of them
+/// (hundreds of thousands in the slowest searches) cost more than the
+/// seeds saved.
+fn reseed(
+    model: &Model,
+    query: &Dense,
+    items: &[u32],
+    partials: &mut [f32],
+    buf: &mut Vec<f32>,
+    top: &mut TopK,
+) {
+    let m = (top.k + SEED_CANDIDATES).min(items.len());
+    if m == 0 {
+        return;
+    }
+    let step = partials.len().div_ceil(RESEED_SAMPLE).max(1);
+    buf.clear();
+    buf.extend(partials.iter().step_by(step));
+    // The sample's value at the rank of about 4m among all the scores.
+    let rank = (4 * m / step).clamp(1, buf.len());
+    let (_, cut, _) = buf.select_nth_unstable_by(rank - 1, |a, b| b.total_cmp(a));
+    let cut = *cut;
+    let mut best: Vec<(f32, usize)> = Vec::with_capacity(8 * m);
+    for (i, &p) in partials.iter().enumerate() {
+        if p >= cut {
+            best.push((p, i));
+        }
+    }
+    if best.len() > m {
+        best.select_nth_unstable_by(m - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        best.truncate(m);
+    }
+    let picked: Vec<u32> = best
+        .iter()
+        .filter_map(|&(_, i)| {
+            let d = items.get(i).copied();
+            if let Some(p) = partials.get_mut(i) {
+                *p = f32::NEG_INFINITY;
+            }
+            d
+        })
+        .collect();
+    for (i, &d) in picked.iter().enumerate() {
+        prefetch_ahead(model, &picked, i, |&d| d);
+        top.push(d, query.score(model, d));
+    }
+}
+
+/// Partial scores [`reseed`] samples to find its cut.
+const RESEED_SAMPLE: usize = 4096;
 
 /// Candidates scored from their stored vectors are scattered over the
 /// forward index, so each costs a wait for memory: while candidate `i` is
@@ -1376,6 +1539,10 @@ mod tests {
         }
     }
 
+    /// Reseeding thresholds (postings left, items kept) the test catalogues
+    /// reach in many searches.
+    const LOW_RESEED: (usize, usize) = (64, 16);
+
     #[test]
     fn ranking_equals_exhaustive_f64_ranking() {
         let mut next = xorshift(0x2545_F491_4F6C_DD1Du64);
@@ -1420,10 +1587,15 @@ mod tests {
                 all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                 for k in [1usize, 3, 10, 26] {
                     // Exactly the f64 ranking, ties by item number: every
-                    // item within rounding of the k-th score was rescored.
-                    let got = ranked(&m, &qv, k, Some(q));
+                    // item within rounding of the k-th score was rescored,
+                    // also when the search seeds again.
                     let want = &all[..all.len().min(k)];
-                    assert_eq!(got, want, "{sets:?} q{q} k{k}");
+                    for at in [None, Some(LOW_RESEED)] {
+                        RESEED_AT.with(|p| p.set(at));
+                        let got = ranked(&m, &qv, k, Some(q));
+                        RESEED_AT.with(|p| p.set(None));
+                        assert_eq!(got, want, "{sets:?} q{q} k{k} {at:?}");
+                    }
                 }
             }
         }
@@ -1557,6 +1729,8 @@ mod tests {
         LISTED.with(|p| p.set(0));
         TIGHT_OUT.with(|p| p.set(0));
         TIGHT_IN.with(|p| p.set(0));
+        RESEEDED_MID.with(|p| p.set(0));
+        RESEEDED_KEPT.with(|p| p.set(0));
         let mut queries = 0usize;
         for sets in [
             &["char_ngrams=[0,0]"][..],
@@ -1596,22 +1770,31 @@ mod tests {
                 }
                 for (qv, exclude) in &qvs {
                     for k in [1usize, 5, 10, 26] {
-                        queries += 1;
                         let want = top_k_exhaustive(m, qv, k, *exclude);
-                        let got = top_k_pruned(m, qv, k, *exclude);
-                        assert_eq!(got.len(), want.len(), "{sets:?} k{k}");
-                        for (j, (a, b)) in got.iter().zip(&want).enumerate() {
-                            assert!(
-                                (a.1 - b.1).abs() <= 1e-5 * b.1.max(1.0),
-                                "{sets:?} k{k} #{j}: {a:?} vs {b:?}"
-                            );
-                            let tie = want
-                                .iter()
-                                .chain(&got)
-                                .filter(|x| (x.1 - b.1).abs() < 1e-5 * b.1.max(1.0))
-                                .count()
-                                > 2;
-                            assert!(tie || a.0 == b.0, "{sets:?} k{k} #{j}: {a:?} vs {b:?}");
+                        // As shipped, and seeding again at thresholds small
+                        // enough for this catalogue.
+                        for at in [None, Some(LOW_RESEED)] {
+                            queries += 1;
+                            RESEED_AT.with(|p| p.set(at));
+                            let got = top_k_pruned(m, qv, k, *exclude);
+                            RESEED_AT.with(|p| p.set(None));
+                            assert_eq!(got.len(), want.len(), "{sets:?} k{k} {at:?}");
+                            for (j, (a, b)) in got.iter().zip(&want).enumerate() {
+                                assert!(
+                                    (a.1 - b.1).abs() <= 1e-5 * b.1.max(1.0),
+                                    "{sets:?} k{k} {at:?} #{j}: {a:?} vs {b:?}"
+                                );
+                                let tie = want
+                                    .iter()
+                                    .chain(&got)
+                                    .filter(|x| (x.1 - b.1).abs() < 1e-5 * b.1.max(1.0))
+                                    .count()
+                                    > 2;
+                                assert!(
+                                    tie || a.0 == b.0,
+                                    "{sets:?} k{k} {at:?} #{j}: {a:?} vs {b:?}"
+                                );
+                            }
                         }
                     }
                 }
@@ -1637,6 +1820,15 @@ mod tests {
         assert!(
             out > 0 && kept > 0,
             "common entries ruled out {out}, kept {kept}"
+        );
+        // Both ways of seeding again were compared with exhaustive scoring.
+        let (mid, kept) = (
+            RESEEDED_MID.with(|p| p.get()),
+            RESEEDED_KEPT.with(|p| p.get()),
+        );
+        assert!(
+            mid > 0 && kept > 0,
+            "seeded again mid-read {mid}, after bounding {kept}"
         );
         // Both ways of bounding were compared with exhaustive scoring (the
         // scan only where the CPU has AVX-512).
