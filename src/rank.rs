@@ -1072,11 +1072,11 @@ fn seed(
 /// threshold, not the work per posting, was what cost: given the final k-th
 /// score as threshold instead, the slowest 1% of item queries took a sixth
 /// of the cycles (stats build, `--features stats`).
-const RESEED_POSTINGS: usize = 300_000;
+const RESEED_POSTINGS: usize = 150_000;
 
 /// Items kept by the first bounding pass from which a search takes new
 /// seeds ([`reseed`]).
-const RESEED_KEPT: usize = 32_768;
+const RESEED_KEPT: usize = 16_384;
 
 /// `(RESEED_POSTINGS, RESEED_KEPT)`, or in tests what `RESEED_AT` holds.
 fn reseed_at() -> (usize, usize) {
