@@ -1060,8 +1060,14 @@ fn seed(
             picked.push(d);
         }
     }
-    for (i, &d) in picked.iter().enumerate() {
-        prefetch_ahead(model, &picked, i, |&d| d);
+    score_exactly(model, query, &picked, top);
+}
+
+/// Adds `items` to `top` with their exact scores, each item's stored
+/// vector fetched ahead while an earlier one is scored.
+fn score_exactly(model: &Model, query: &Dense, items: &[u32], top: &mut TopK) {
+    for (i, &d) in items.iter().enumerate() {
+        prefetch_ahead(model, items, i, |&d| d);
         top.push(d, query.score(model, d));
     }
 }
@@ -1134,10 +1140,7 @@ fn reseed(
             d
         })
         .collect();
-    for (i, &d) in picked.iter().enumerate() {
-        prefetch_ahead(model, &picked, i, |&d| d);
-        top.push(d, query.score(model, d));
-    }
+    score_exactly(model, query, &picked, top);
 }
 
 /// Partial scores [`reseed`] samples to find its cut.
