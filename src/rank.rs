@@ -29,11 +29,12 @@ pub mod stats {
     pub static TOUCHED: AtomicU64 = AtomicU64::new(0);
     pub static SEED_TOUCHED: AtomicU64 = AtomicU64::new(0);
     pub static TIGHT: AtomicU64 = AtomicU64::new(0);
+    pub static SIG_OUT: AtomicU64 = AtomicU64::new(0);
     pub static RESEEDS: AtomicU64 = AtomicU64::new(0);
     /// CPU cycles per phase: first postings, seeding, the other postings,
     /// bounding, completion; then parts of them: the first pass of
     /// bounding, completion through the set-aside lists, and completion's
-    /// setup (query tables and the first sorted block of candidates).
+    /// setup (query tables).
     /// `TIGHT` counts candidates bounded by their coded common entries.
     pub static CYCLES: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
     pub fn now() -> u64 {
@@ -59,6 +60,7 @@ pub mod stats {
             &TOUCHED,
             &SEED_TOUCHED,
             &TIGHT,
+            &SIG_OUT,
             &RESEEDS,
         ]
         .into_iter()
@@ -71,9 +73,10 @@ pub mod stats {
         let s = SEARCHES.load(Ordering::Relaxed).max(1) as f64;
         let per = |c: &AtomicU64| c.load(Ordering::Relaxed) as f64 / s;
         format!(
-            "per search: reseeded {:.2}, tight-bounded {:.0}, postings {:.0}, items seen {:.0} ({:.0} when seeding), aside postings read {:.0}, kept {:.0}, bounded {:.0}, scored {:.1}, merged {:.0} ({} searches); kcycles: first {:.1}, seed {:.1}, read {:.1}, bound {:.1} (first pass {:.1}), complete {:.1} (by lists {:.1}, setup {:.1})",
+            "per search: reseeded {:.2}, tight-bounded {:.0} ({:.0} by signature), postings {:.0}, items seen {:.0} ({:.0} when seeding), aside postings read {:.0}, kept {:.0}, bounded {:.0}, scored {:.1}, merged {:.0} ({} searches); kcycles: first {:.1}, seed {:.1}, read {:.1}, bound {:.1} (first pass {:.1}), complete {:.1} (by lists {:.1}, setup {:.1})",
             per(&RESEEDS),
             per(&TIGHT),
+            per(&SIG_OUT),
             per(&POSTINGS),
             per(&TOUCHED),
             per(&SEED_TOUCHED),
@@ -371,6 +374,8 @@ thread_local! {
     /// Candidates ruled out / kept by their coded common entries.
     static TIGHT_OUT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     static TIGHT_IN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// Candidates ruled out by their common-term signature alone.
+    static SIG_OUT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     /// Searches that seeded again mid-read / after the first bounding pass.
     static RESEEDED_MID: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     static RESEEDED_KEPT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
@@ -900,12 +905,15 @@ fn search(
             // every one is a common term: then each candidate is first
             // bounded from its coded common entries, and only the ones
             // that bound cannot rule out are read from their stored vectors.
+            // And per signature bucket, the sum of their weights.
+            let mut sig_q = [0f32; crate::model::common::SIG_BUCKETS];
             let common = model.common().filter(|c| {
                 common_q.clear();
                 common_q.resize(c.len(), 0.0);
                 aside.iter().all(|&(t, qw)| match c.position(t) {
                     Some(p) => {
                         common_q[p] = qw;
+                        sig_q[crate::model::common::bucket(p)] += qw * model.weight_bound(t);
                         true
                     }
                     None => false,
@@ -913,71 +921,134 @@ fn search(
             });
             // Candidates best bound first (ties by item), sorted a block at
             // a time: most searches stop well before the last one.
-            let order =
-                |a: &(f32, f32, u32), b: &(f32, f32, u32)| b.0.total_cmp(&a.0).then(a.2.cmp(&b.2));
-            let (mut sorted, mut block) = (0, FIRST_BLOCK);
-            let mut i = 0;
-            while i < bounded.len() {
-                let fresh = i == sorted;
-                if fresh {
-                    let rest = &mut bounded[sorted..];
-                    let take = block.min(rest.len());
-                    if take < rest.len() {
-                        rest.select_nth_unstable_by(take - 1, order);
-                    }
-                    rest[..take].sort_unstable_by(order);
-                    sorted += take;
-                    block *= 2;
+            #[cfg(feature = "stats")]
+            stats::add(&stats::CYCLES[7], (stats::now() - t7) as usize);
+            match common {
+                Some(c) => {
+                    complete_by_codes(model, c, common_q, &sig_q, dense, &mut bounded, &mut top)
                 }
-                #[cfg(feature = "stats")]
-                if i == 0 {
-                    stats::add(&stats::CYCLES[7], (stats::now() - t7) as usize);
-                }
-                let (ub, partial, d) = bounded[i];
-                if ub < top.threshold() {
-                    break;
-                }
-                let ready = &bounded[..sorted];
-                match common {
-                    Some(c) => {
-                        if fresh {
-                            for &(_, _, a) in ready[i..].iter().take(2 * COMMON_AHEAD) {
-                                c.prefetch_offsets(a);
-                            }
-                            for &(_, _, a) in ready[i..].iter().take(COMMON_AHEAD) {
-                                c.prefetch(a);
-                            }
+                None => {
+                    let (mut sorted, mut block) = (0, FIRST_BLOCK);
+                    let mut i = 0;
+                    while i < bounded.len() {
+                        if i == sorted {
+                            sorted = sort_block(&mut bounded, sorted, block);
+                            block *= 2;
                         }
-                        if let Some(&(_, _, a)) = ready.get(i + 2 * COMMON_AHEAD) {
-                            c.prefetch_offsets(a);
+                        let (ub, partial, d) = bounded[i];
+                        if ub < top.threshold() {
+                            break;
                         }
-                        if let Some(&(_, _, a)) = ready.get(i + COMMON_AHEAD) {
-                            c.prefetch(a);
-                        }
-                        count!(TIGHT, 1);
-                        let keep = with_slack(partial + c.bound(common_q, d)) >= top.threshold();
-                        #[cfg(test)]
-                        if keep {
-                            TIGHT_IN.with(|p| p.set(p.get() + 1));
-                        } else {
-                            TIGHT_OUT.with(|p| p.set(p.get() + 1));
-                        }
-                        if keep {
-                            model.prefetch_vector(d);
-                            top.push(d, partial + dense.score(model, d));
-                        }
-                    }
-                    None => {
-                        prefetch_ahead(model, ready, i, |c| c.2);
+                        prefetch_ahead(model, &bounded[..sorted], i, |c| c.2);
                         top.push(d, partial + dense.score(model, d));
+                        i += 1;
                     }
                 }
-                i += 1;
             }
         }
         tick!(t0, 4);
         top.into_sorted()
     })
+}
+
+/// Sorts the next block of candidates (`block` of them from `sorted`, the
+/// best of the rest: best bound first, ties by item); returns where the
+/// sorted ones end.
+fn sort_block(bounded: &mut [(f32, f32, u32)], sorted: usize, block: usize) -> usize {
+    let order = |a: &(f32, f32, u32), b: &(f32, f32, u32)| b.0.total_cmp(&a.0).then(a.2.cmp(&b.2));
+    let rest = &mut bounded[sorted..];
+    let take = block.min(rest.len());
+    if take == 0 {
+        return sorted;
+    }
+    if take < rest.len() {
+        rest.select_nth_unstable_by(take - 1, order);
+    }
+    rest[..take].sort_unstable_by(order);
+    sorted + take
+}
+
+/// Completes the candidates `(bound, partial score, item)` best bound
+/// first, each through three tests against the threshold as it stands:
+/// its bound; then, for a block of candidates at a time, its signature
+/// bound (one cache line an item: [`Common::sig_sum`]); then, for the
+/// ones left, its coded common entries ([`Common::bound`]); the ones
+/// left after that are scored from their stored vectors. The threshold
+/// only rises, so a candidate a test rules out stays ruled out.
+#[inline(never)]
+fn complete_by_codes(
+    model: &Model,
+    c: &crate::model::common::Common,
+    common_q: &[f32],
+    sig_q: &[f32; crate::model::common::SIG_BUCKETS],
+    dense: &Dense,
+    bounded: &mut [(f32, f32, u32)],
+    top: &mut TopK,
+) {
+    let (mut sorted, mut block) = (0, FIRST_BLOCK);
+    let mut left: Vec<(f32, f32, u32)> = Vec::new();
+    while sorted < bounded.len() {
+        let from = sorted;
+        sorted = sort_block(bounded, sorted, block);
+        block *= 2;
+        let ready = &bounded[from..sorted];
+        // Signatures: independent reads of a line an item, fetched ahead.
+        left.clear();
+        let theta = top.threshold();
+        let mut below = false;
+        for (j, &(ub, partial, d)) in ready.iter().enumerate() {
+            if let Some(&(_, _, a)) = ready.get(j + SIG_AHEAD) {
+                c.prefetch_sig(a);
+                model.prefetch_scale(a);
+            }
+            if ub < theta {
+                below = true;
+                break;
+            }
+            count!(TIGHT, 1);
+            if with_slack(partial + c.sig_sum(sig_q, d) * model.item_scale(d)) >= theta {
+                left.push((ub, partial, d));
+            } else {
+                count!(SIG_OUT, 1);
+                #[cfg(test)]
+                SIG_OUT.with(|p| p.set(p.get() + 1));
+            }
+        }
+        // Coded common entries, of the candidates the signatures left.
+        for (j, &(ub, partial, d)) in left.iter().enumerate() {
+            if j == 0 {
+                for &(_, _, a) in left.iter().take(2 * COMMON_AHEAD) {
+                    c.prefetch_offsets(a);
+                }
+                for &(_, _, a) in left.iter().take(COMMON_AHEAD) {
+                    c.prefetch(a);
+                }
+            }
+            if let Some(&(_, _, a)) = left.get(j + 2 * COMMON_AHEAD) {
+                c.prefetch_offsets(a);
+            }
+            if let Some(&(_, _, a)) = left.get(j + COMMON_AHEAD) {
+                c.prefetch(a);
+            }
+            if ub < top.threshold() {
+                return;
+            }
+            let keep = with_slack(partial + c.bound(common_q, d)) >= top.threshold();
+            #[cfg(test)]
+            if keep {
+                TIGHT_IN.with(|p| p.set(p.get() + 1));
+            } else {
+                TIGHT_OUT.with(|p| p.set(p.get() + 1));
+            }
+            if keep {
+                model.prefetch_vector(d);
+                top.push(d, partial + dense.score(model, d));
+            }
+        }
+        if below {
+            return;
+        }
+    }
 }
 
 /// Candidates sorted before completion starts (then twice as many each
@@ -987,6 +1058,9 @@ const FIRST_BLOCK: usize = 256;
 /// How far ahead of the candidate being bounded from its common entries
 /// those entries are fetched.
 const COMMON_AHEAD: usize = 12;
+
+/// How far ahead of the candidate being bounded its signature is fetched.
+const SIG_AHEAD: usize = 24;
 
 /// A search that has seen at least one item in this many bounds them by
 /// scanning every slot of the accumulator in order ([`crate::scan`])
@@ -1702,6 +1776,75 @@ mod tests {
     }
 
     #[test]
+    fn signatures_bound_what_common_terms_add() {
+        use crate::model::common::{SIG_BUCKETS, bucket};
+        let mut next = xorshift(0x5151_7e57);
+        let vocab: Vec<String> = (0..300).map(|i| format!("w{i}x{}", i % 7)).collect();
+        let mut csv = String::from("id,title\n");
+        for i in 0..3000 {
+            let len = 3 + (next() % 10) as usize;
+            let title: Vec<&str> = (0..len)
+                .map(|_| {
+                    let r = (next() % 10_000) as f64 / 10_000.0;
+                    vocab[((r * r) * vocab.len() as f64) as usize].as_str()
+                })
+                .collect();
+            csv.push_str(&format!("{i},{}\n", title.join(" ")));
+        }
+        for sets in [&[][..], &["scheme=bm25"][..]] {
+            let model = model_from(&csv, sets);
+            assert!(model.prepare_searches(), "{sets:?}: no table");
+            let Some(c) = model.common() else {
+                panic!("{sets:?}: no table")
+            };
+            let common: Vec<u32> = (0..model.vocab_len() as u32)
+                .filter(|&t| c.position(t).is_some())
+                .collect();
+            assert!(common.len() > 50, "{} common terms", common.len());
+            let (mut tight, mut loose) = (0usize, 0usize);
+            for _ in 0..50 {
+                // A query weight for some of the common terms.
+                let mut q = vec![0f32; model.vocab_len()];
+                let mut sums = [0f32; SIG_BUCKETS];
+                let mut all = 0f32;
+                for &t in &common {
+                    if next().is_multiple_of(8) {
+                        let w = (1 + next() % 1000) as f32 / 1000.0;
+                        q[t as usize] = w;
+                        if let Some(p) = c.position(t) {
+                            sums[bucket(p)] += w * model.weight_bound(t);
+                        }
+                        all += w * model.weight_bound(t);
+                    }
+                }
+                for d in 0..model.len() as u32 {
+                    let (terms, weights, _) = model.item_vector(d);
+                    let exact: f64 = terms
+                        .iter()
+                        .zip(weights)
+                        .map(|(&t, &w)| f64::from(q[t as usize]) * f64::from(w))
+                        .sum();
+                    let bound = c.sig_sum(&sums, d) * model.item_scale(d);
+                    assert!(
+                        f64::from(with_slack(bound)) >= exact,
+                        "{sets:?} item {d}: bound {bound} < {exact}"
+                    );
+                    // Against the bound without a signature: every set-aside
+                    // term at its largest weight for this item.
+                    if bound < 0.5 * all * model.item_scale(d) {
+                        tight += 1;
+                    } else {
+                        loose += 1;
+                    }
+                }
+            }
+            // Not a bound that holds by being huge: for most items, less
+            // than half of what the terms could add without it.
+            assert!(tight > loose, "{sets:?}: tight {tight}, loose {loose}");
+        }
+    }
+
+    #[test]
     fn pruned_top_k_equals_exhaustive_on_random_data() {
         let mut next = xorshift(0x51_7CC1_B727_220Au64);
         // Zipf-like word use, so a few postings are long and many are short,
@@ -1732,6 +1875,7 @@ mod tests {
         LISTED.with(|p| p.set(0));
         TIGHT_OUT.with(|p| p.set(0));
         TIGHT_IN.with(|p| p.set(0));
+        SIG_OUT.with(|p| p.set(0));
         RESEEDED_MID.with(|p| p.set(0));
         RESEEDED_KEPT.with(|p| p.set(0));
         let mut queries = 0usize;
@@ -1817,12 +1961,14 @@ mod tests {
             lists > 0 && items > 0,
             "completed by lists {lists}, by items {items}"
         );
-        // The coded common entries both ruled candidates out and let
-        // others through to exact scoring.
+        // The signatures ruled candidates out; the coded common entries
+        // both ruled out some of the others and let some through to exact
+        // scoring.
         let (out, kept) = (TIGHT_OUT.with(|p| p.get()), TIGHT_IN.with(|p| p.get()));
+        let by_sig = SIG_OUT.with(|p| p.get());
         assert!(
-            out > 0 && kept > 0,
-            "common entries ruled out {out}, kept {kept}"
+            by_sig > 0 && out > 0 && kept > 0,
+            "signatures ruled out {by_sig}, common entries ruled out {out}, kept {kept}"
         );
         // Both ways of seeding again were compared with exhaustive scoring.
         let (mid, kept) = (

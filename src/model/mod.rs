@@ -353,6 +353,13 @@ impl Model {
         self.item_scale.get(item as usize).copied().unwrap_or(1.0)
     }
 
+    /// Asks the CPU to start fetching an item's scale (a hint only).
+    pub(crate) fn prefetch_scale(&self, item: u32) {
+        if let Some(x) = self.item_scale.get(item as usize) {
+            prefetch(x);
+        }
+    }
+
     /// The band of a term with `df` postings (0 = most common), or None
     /// when it is in none (then no per-item norm covers it).
     pub fn band_of(&self, df: usize) -> Option<usize> {
