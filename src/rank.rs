@@ -35,7 +35,9 @@ pub mod stats {
     /// bounding, completion; then parts of them: the first pass of
     /// bounding, completion through the set-aside lists, and completion's
     /// setup (query tables).
-    /// `TIGHT` counts candidates bounded by their coded common entries.
+    /// `TIGHT` counts candidates bounded in completion from the search
+    /// table (by their signature first; `SIG_OUT` of them ruled out by it,
+    /// the others then by their coded common entries).
     pub static CYCLES: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
     pub fn now() -> u64 {
         #[cfg(target_arch = "x86_64")]
@@ -1405,11 +1407,12 @@ pub fn neighbours(model: &Model, query: &Query, k: usize, explain: bool) -> Resu
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    /// A small deterministic generator, so the tests need no crate.
-    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+    /// A small deterministic generator, so the tests need no crate (the
+    /// other modules' tests use it too).
+    pub(crate) fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
         move || {
             state ^= state << 13;
             state ^= state >> 7;

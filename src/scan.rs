@@ -200,13 +200,7 @@ mod tests {
             eprintln!("no AVX-512 on this CPU: only the scalar pass exists here");
             return;
         }
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::rank::tests::xorshift(0x9e37_79b9_7f4a_7c15u64);
         let (mut kept_any, mut dropped_any) = (false, false);
         for round in 0..200 {
             let n = 1 + (next() % 300) as usize;

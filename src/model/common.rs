@@ -344,11 +344,9 @@ mod tests {
 
     #[test]
     fn codes_bound_their_weights_within_one_unit() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = crate::rank::tests::xorshift(0x9e37_79b9_7f4a_7c15);
         for _ in 0..20_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            let state = next();
             let max = (state % 1_000_000) as f32 / 1e6 + 1e-6;
             let w = max * ((state >> 20) % 1001) as f32 / 1000.0;
             let scale = scale_of(max);
@@ -362,13 +360,7 @@ mod tests {
 
     #[test]
     fn signature_sums_equal_exact_sums() {
-        let mut state = 0x0bad_5eed_1234_5678u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::rank::tests::xorshift(0x0bad_5eed_1234_5678u64);
         let mut sums = [0f32; SIG_BUCKETS];
         for x in sums.iter_mut() {
             *x = (next() % 1000) as f32 / 997.0;
@@ -403,13 +395,7 @@ mod tests {
 
     #[test]
     fn vector_sum_equals_scalar_sum() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::rank::tests::xorshift(0x2545_f491_4f6c_dd1du64);
         let q: Vec<f32> = (0..300).map(|_| (next() % 1000) as f32 / 997.0).collect();
         for len in [0usize, 1, 15, 16, 17, 40, 161] {
             // Some positions past the table (they add nothing).
